@@ -1,0 +1,182 @@
+import { existsSync } from 'node:fs';
+import { BerthError } from './errors.ts';
+
+/**
+ * The only reader of process.env. Every setting is validated once at start; an invalid value raises
+ * ERR_CONFIG_INVALID naming the variable, the value and what is accepted. The result is frozen.
+ * Every setting here is documented in the README's "Settings" table.
+ */
+
+export type Mode = 'node' | 'nginx';
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+export interface NginxSettings {
+  /** nginx binary used to validate and (unless external) run nginx. */
+  readonly binary: string;
+  /** Where berth keeps nginx's prefix, main config, rendered config and pid file. */
+  readonly stateDir: string;
+  /** Directory whose templates replace the built-in ones, file by file. */
+  readonly templateDir: string | undefined;
+  /** nginx-proxy's per-host snippet directory (`<host>`, `<host>_location`, `default`, `default_location`). */
+  readonly vhostDir: string;
+  /** Extra http-level config: every `*.conf` in it is included. */
+  readonly confDir: string;
+  /** When this file exists it replaces the built-in proxy_set_header block. */
+  readonly proxyConf: string;
+  /**
+   * Separate-containers mode: berth does not run nginx; it writes `outputFile` (a shared volume) and signals the
+   * container labelled `containerLabel` through the Docker API.
+   */
+  readonly external: boolean;
+  readonly outputFile: string | undefined;
+  readonly containerLabel: string;
+}
+
+export interface Config {
+  readonly dockerHost: string;
+  readonly httpPort: number;
+  readonly httpsPort: number;
+  /** Address the Node data plane listens on; undefined = all addresses. */
+  readonly listenAddress: string | undefined;
+  readonly defaultHost: string | undefined;
+  readonly trustDownstreamProxy: boolean;
+  readonly mode: Mode;
+  readonly logLevel: LogLevel;
+  /** Debounce floor/ceiling for Docker events (docker-gen's -wait 100ms:500ms). */
+  readonly debounceMinMs: number;
+  readonly debounceMaxMs: number;
+  /** Periodic full relist, because event streams can drop events. */
+  readonly resyncIntervalMs: number;
+  /** How long in-flight requests may take to finish after SIGTERM. */
+  readonly shutdownTimeoutMs: number;
+  /** Upstream connect timeout (nginx proxy_connect_timeout). */
+  readonly upstreamConnectTimeoutMs: number;
+  /** Max silence while waiting for / reading an upstream response (nginx proxy_read_timeout). */
+  readonly upstreamTimeoutMs: number;
+  /** Max time for a client to send request headers (nginx client_header_timeout). */
+  readonly clientHeaderTimeoutMs: number;
+  /** Idle keep-alive connections from clients are closed after this (nginx keepalive_timeout). */
+  readonly clientKeepAliveTimeoutMs: number;
+  readonly nginx: NginxSettings;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function invalid(name: string, value: string, accepted: string): BerthError {
+  return new BerthError('ERR_CONFIG_INVALID', `${name}=${JSON.stringify(value)} is invalid: expected ${accepted}`);
+}
+
+function raw(env: Env, name: string): string | undefined {
+  const v = env[name];
+  if (v === undefined) return undefined;
+  const t = v.trim();
+  return t === '' ? undefined : t;
+}
+
+function port(env: Env, name: string, fallback: number): number {
+  const v = raw(env, name);
+  if (v === undefined) return fallback;
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 65535) throw invalid(name, v, 'a port number from 1 to 65535');
+  return Number(v);
+}
+
+const TRUE = ['true', '1', 'yes', 'on'];
+const FALSE = ['false', '0', 'no', 'off'];
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const v = raw(env, name);
+  if (v === undefined) return fallback;
+  const l = v.toLowerCase();
+  if (TRUE.includes(l)) return true;
+  if (FALSE.includes(l)) return false;
+  throw invalid(name, v, `one of ${[...TRUE, ...FALSE].join(', ')}`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const v = raw(env, name);
+  if (v === undefined) return fallback;
+  const l = v.toLowerCase();
+  const found = allowed.find((a) => a === l);
+  if (found === undefined) throw invalid(name, v, `one of ${allowed.join(', ')}`);
+  return found;
+}
+
+/** Durations: a number of milliseconds, or a number with a unit `ms`, `s`, `m`. */
+export function parseDuration(value: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/.exec(value.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const unit = m[2] ?? 'ms';
+  return Math.round(unit === 'm' ? n * 60_000 : unit === 's' ? n * 1000 : n);
+}
+
+function duration(env: Env, name: string, fallbackMs: number, minMs = 0): number {
+  const v = raw(env, name);
+  if (v === undefined) return fallbackMs;
+  const ms = parseDuration(v);
+  if (ms === undefined || ms < minMs) {
+    throw invalid(name, v, `a duration of at least ${minMs} ms, such as 250ms, 5s or 1m (a bare number is ms)`);
+  }
+  return ms;
+}
+
+function dockerHost(env: Env, exists: (path: string) => boolean): string {
+  const v = raw(env, 'DOCKER_HOST');
+  if (v === undefined) {
+    return exists('/tmp/docker.sock') ? 'unix:///tmp/docker.sock' : 'unix:///var/run/docker.sock';
+  }
+  if (!/^(unix:\/\/\/.+|tcp:\/\/[^/\s]+(:\d+)?\/?|http:\/\/[^/\s]+(:\d+)?\/?)$/.test(v)) {
+    throw invalid('DOCKER_HOST', v, 'unix:///path/to/docker.sock or tcp://host:port');
+  }
+  return v;
+}
+
+const HOSTNAME_RE = /^[a-z0-9_*]([a-z0-9_.*-]*[a-z0-9_*])?$/i;
+
+export function loadConfig(env: Env = process.env, exists: (path: string) => boolean = existsSync): Config {
+  const defaultHost = raw(env, 'DEFAULT_HOST');
+  if (defaultHost !== undefined && !HOSTNAME_RE.test(defaultHost)) {
+    throw invalid('DEFAULT_HOST', defaultHost, 'a host name such as app.127.0.0.1.nip.io');
+  }
+  const debounceMinMs = duration(env, 'BERTH_DEBOUNCE_MIN', 100, 0);
+  const debounceMaxMs = duration(env, 'BERTH_DEBOUNCE_MAX', 500, 0);
+  if (debounceMaxMs < debounceMinMs) {
+    throw invalid('BERTH_DEBOUNCE_MAX', String(env['BERTH_DEBOUNCE_MAX']), `a duration not below BERTH_DEBOUNCE_MIN (${debounceMinMs} ms)`);
+  }
+  const mode = oneOf<Mode>(env, 'BERTH_MODE', ['node', 'nginx'], 'node');
+  const external = bool(env, 'BERTH_NGINX_EXTERNAL', false);
+  const outputFile = raw(env, 'BERTH_NGINX_OUTPUT');
+  if (external && outputFile === undefined) {
+    throw invalid('BERTH_NGINX_OUTPUT', '', 'the path of the shared file nginx includes, when BERTH_NGINX_EXTERNAL=true');
+  }
+  const config: Config = {
+    dockerHost: dockerHost(env, exists),
+    httpPort: port(env, 'HTTP_PORT', 80),
+    httpsPort: port(env, 'HTTPS_PORT', 443),
+    listenAddress: raw(env, 'BERTH_LISTEN_ADDRESS'),
+    defaultHost: defaultHost?.toLowerCase(),
+    trustDownstreamProxy: bool(env, 'TRUST_DOWNSTREAM_PROXY', true),
+    mode,
+    logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], 'info'),
+    debounceMinMs,
+    debounceMaxMs,
+    resyncIntervalMs: duration(env, 'BERTH_RESYNC_INTERVAL', 30_000, 1000),
+    shutdownTimeoutMs: duration(env, 'BERTH_SHUTDOWN_TIMEOUT', 10_000, 0),
+    upstreamConnectTimeoutMs: duration(env, 'BERTH_UPSTREAM_CONNECT_TIMEOUT', 5_000, 1),
+    upstreamTimeoutMs: duration(env, 'BERTH_UPSTREAM_TIMEOUT', 60_000, 1),
+    clientHeaderTimeoutMs: duration(env, 'BERTH_CLIENT_HEADER_TIMEOUT', 60_000, 1),
+    clientKeepAliveTimeoutMs: duration(env, 'BERTH_CLIENT_KEEPALIVE_TIMEOUT', 75_000, 1),
+    nginx: Object.freeze({
+      binary: raw(env, 'BERTH_NGINX_BINARY') ?? 'nginx',
+      stateDir: raw(env, 'BERTH_STATE_DIR') ?? '/var/lib/berth',
+      templateDir: raw(env, 'BERTH_TEMPLATE_DIR'),
+      vhostDir: raw(env, 'BERTH_VHOST_DIR') ?? '/etc/nginx/vhost.d',
+      confDir: raw(env, 'BERTH_CONF_DIR') ?? '/etc/nginx/conf.d',
+      proxyConf: raw(env, 'BERTH_PROXY_CONF') ?? '/etc/nginx/proxy.conf',
+      external,
+      outputFile,
+      containerLabel: raw(env, 'NGINX_CONTAINER_LABEL') ?? 'com.github.nginx-proxy.nginx-proxy.nginx',
+    }),
+  };
+  return Object.freeze(config);
+}
