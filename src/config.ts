@@ -42,6 +42,8 @@ export interface Config {
   readonly trustDownstreamProxy: boolean;
   readonly mode: Mode;
   readonly logLevel: LogLevel;
+  /** `json` lines, `pretty` for people, `auto` = pretty when stdout is a terminal. */
+  readonly logFormat: 'json' | 'pretty' | 'auto';
   /** Debounce floor/ceiling for Docker events (docker-gen's -wait 100ms:500ms). */
   readonly debounceMinMs: number;
   readonly debounceMaxMs: number;
@@ -158,6 +160,7 @@ export function loadConfig(env: Env = process.env, exists: (path: string) => boo
     trustDownstreamProxy: bool(env, 'TRUST_DOWNSTREAM_PROXY', true),
     mode,
     logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], 'info'),
+    logFormat: oneOf(env, 'BERTH_LOG_FORMAT', ['json', 'pretty', 'auto'] as const, 'auto'),
     debounceMinMs,
     debounceMaxMs,
     resyncIntervalMs: duration(env, 'BERTH_RESYNC_INTERVAL', 30_000, 1000),

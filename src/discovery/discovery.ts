@@ -1,0 +1,164 @@
+import type { Logger } from '../logger.ts';
+import type { RoutingTable } from '../routing-table.ts';
+import { buildRoutingTable } from './build-routing-table.ts';
+import { createDebouncer, type Timers } from './debounce.ts';
+import { describeEngineError, type DockerEngine, type EventSubscription } from './docker-engine.ts';
+
+export interface DiscoveryOptions {
+  readonly engine: DockerEngine;
+  readonly logger: Logger;
+  readonly debounceMinMs: number;
+  readonly debounceMaxMs: number;
+  readonly resyncIntervalMs: number;
+  /** Separate-containers mode: the nginx container carrying this label decides which networks are reachable. */
+  readonly nginxContainerLabel?: string;
+  /** Reconnect backoff bounds while the engine is away. */
+  readonly reconnectMinMs?: number;
+  readonly reconnectMaxMs?: number;
+  readonly timers?: Timers;
+}
+
+export interface Discovery {
+  /**
+   * Whole RoutingTable snapshots, latest wins: a slow consumer skips intermediate tables. The first one is yielded
+   * only after the first complete listing succeeded; an unchanged table is never yielded twice.
+   */
+  tables(): AsyncGenerator<RoutingTable>;
+  /** Relists now and resolves with the table (used by one-shot commands such as `berth render`). */
+  snapshot(): Promise<RoutingTable>;
+  stop(): void;
+}
+
+/**
+ * list + events -> debounce -> relist -> build. Events are only triggers: the event reader never waits for a relist,
+ * it marks the state dirty. When the engine goes away berth keeps the last table (the data plane keeps serving it),
+ * retries with backoff, and relists once the engine is back.
+ */
+export function createDiscovery(opts: DiscoveryOptions): Discovery {
+  const log = opts.logger.child({ module: 'discovery' });
+  const minBackoff = opts.reconnectMinMs ?? 250;
+  const maxBackoff = opts.reconnectMaxMs ?? 2000;
+  let stopped = false;
+  let latest: RoutingTable | undefined;
+  let latestKey = '';
+  let wake: (() => void) | undefined;
+  let subscription: EventSubscription | undefined;
+  let connected = false;
+  let relisting = false;
+  let relistAgain = false;
+  let resyncTimer: NodeJS.Timeout | undefined;
+  let reconnectTimer: NodeJS.Timeout | undefined;
+  let backoff = minBackoff;
+
+  async function build(): Promise<RoutingTable> {
+    const [containers, placement] = await Promise.all([
+      opts.engine.listRunning(),
+      opts.engine.placement(opts.nginxContainerLabel),
+    ]);
+    return buildRoutingTable(containers, placement);
+  }
+
+  function publish(table: RoutingTable): void {
+    const key = JSON.stringify(table);
+    if (key === latestKey) return;
+    latestKey = key;
+    latest = table;
+    wake?.();
+  }
+
+  async function relist(): Promise<void> {
+    if (stopped) return;
+    if (relisting) {
+      relistAgain = true;
+      return;
+    }
+    relisting = true;
+    try {
+      do {
+        relistAgain = false;
+        publish(await build());
+      } while (relistAgain && !stopped);
+    } catch (err) {
+      lost(err);
+    } finally {
+      relisting = false;
+    }
+  }
+
+  const debouncer = createDebouncer(() => void relist(), opts.debounceMinMs, opts.debounceMaxMs, opts.timers);
+
+  function lost(err: unknown): void {
+    if (stopped) return;
+    if (connected) {
+      log.warn({ code: 'ERR_DOCKER_UNAVAILABLE', err: describeEngineError(err) }, 'lost the Docker engine; serving the last routing table and retrying');
+    }
+    connected = false;
+    subscription?.close();
+    subscription = undefined;
+    scheduleReconnect();
+  }
+
+  function scheduleReconnect(): void {
+    if (stopped || reconnectTimer !== undefined) return;
+    reconnectTimer = setTimeout(() => {
+      reconnectTimer = undefined;
+      void connect();
+    }, backoff);
+    backoff = Math.min(backoff * 2, maxBackoff);
+  }
+
+  async function connect(): Promise<void> {
+    if (stopped) return;
+    try {
+      // Subscribe before listing, so nothing that happens between the two is missed (docker-gen #57).
+      subscription = await opts.engine.subscribe(
+        () => debouncer.trigger(),
+        (err) => lost(err),
+      );
+      const wasKnown = latest !== undefined;
+      connected = true;
+      backoff = minBackoff;
+      publish(await build());
+      if (wasKnown) log.info('Docker engine is back; routing table resynced');
+    } catch (err) {
+      if (latest === undefined && backoff === minBackoff) {
+        log.warn({ code: 'ERR_DOCKER_UNAVAILABLE', err: describeEngineError(err) }, 'cannot reach the Docker engine yet; retrying');
+      }
+      connected = false;
+      subscription?.close();
+      subscription = undefined;
+      scheduleReconnect();
+    }
+  }
+
+  return {
+    async *tables() {
+      void connect();
+      resyncTimer = setInterval(() => {
+        if (connected) void relist();
+      }, opts.resyncIntervalMs);
+      resyncTimer.unref();
+      let delivered: RoutingTable | undefined;
+      while (!stopped) {
+        if (latest !== undefined && latest !== delivered) {
+          delivered = latest;
+          yield latest;
+          continue;
+        }
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = undefined;
+      }
+    },
+    snapshot: build,
+    stop() {
+      stopped = true;
+      debouncer.cancel();
+      subscription?.close();
+      if (resyncTimer) clearInterval(resyncTimer);
+      if (reconnectTimer) clearTimeout(reconnectTimer);
+      wake?.();
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import { existsSync } from 'node:fs';
+import type { Config } from './config.ts';
+import type { DataPlane } from './data-plane.ts';
+import { createDiscovery, createDockerEngine, describeEngineError, type Discovery, type DockerEngine } from './discovery/index.ts';
+import { BerthError, errorMessage } from './errors.ts';
+import type { Logger } from './logger.ts';
+import { createNginxDataPlane } from './nginx/index.ts';
+import { createNodeDataPlane } from './proxy/index.ts';
+import { EMPTY_TABLE, type RoutingTable } from './routing-table.ts';
+import { hostChanges, newIssues } from './table-changes.ts';
+
+/** Refuses to start when a unix socket is not there, with the fix in the message (the most common setup error). */
+export function checkDockerSocket(config: Config): void {
+  if (!config.dockerHost.startsWith('unix://')) return;
+  const path = config.dockerHost.slice('unix://'.length);
+  if (existsSync(path)) return;
+  throw new BerthError(
+    'ERR_DOCKER_SOCKET_MISSING',
+    `Docker socket ${path} not found. Mount it into berth's container with ` +
+      `-v /var/run/docker.sock:/tmp/docker.sock:ro, or point DOCKER_HOST at the engine (unix:///path or tcp://host:port)`,
+  );
+}
+
+export function createDiscoveryFor(config: Config, logger: Logger, engine: DockerEngine): Discovery {
+  return createDiscovery({
+    engine,
+    logger,
+    debounceMinMs: config.debounceMinMs,
+    debounceMaxMs: config.debounceMaxMs,
+    resyncIntervalMs: config.resyncIntervalMs,
+    ...(config.mode === 'nginx' && config.nginx.external ? { nginxContainerLabel: config.nginx.containerLabel } : {}),
+  });
+}
+
+function createPlane(config: Config, logger: Logger, engine: DockerEngine): DataPlane {
+  if (config.mode === 'node') return createNodeDataPlane({ config, logger });
+  const label = config.nginx.containerLabel;
+  return createNginxDataPlane({
+    config,
+    logger,
+    notifyExternal: async () => {
+      const n = await engine.signalByLabel(label, 'SIGHUP');
+      if (n === 0) logger.warn({ module: 'nginx', label }, 'no running nginx container carries the label; nothing reloaded');
+    },
+  });
+}
+
+function logTable(logger: Logger, prev: RoutingTable, next: RoutingTable): void {
+  for (const c of hostChanges(prev, next)) {
+    logger.info({ module: 'routes', host: c.host, change: c.change, backends: c.backends }, `route ${c.change}: ${c.host} -> ${c.backends.join(', ') || (c.change === 'removed' ? 'gone' : 'no reachable backend (502)')}`);
+  }
+  for (const i of newIssues(prev, next)) {
+    logger.warn({ module: 'routes', code: i.code, container: i.containerName, setting: i.setting, value: i.value }, i.message);
+  }
+}
+
+/**
+ * The composition root's main loop: discovery -> whole tables -> data plane, latest wins, one apply at a time.
+ * Resolves with the exit code once a signal stopped everything.
+ */
+export async function run(config: Config, logger: Logger, version: string): Promise<number> {
+  checkDockerSocket(config);
+  const engine = createDockerEngine(config.dockerHost);
+  const discovery = createDiscoveryFor(config, logger, engine);
+  const plane = createPlane(config, logger, engine);
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal, graceMs: config.shutdownTimeoutMs }, 'shutting down: no new connections, letting in-flight requests finish');
+    discovery.stop();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  let prev = EMPTY_TABLE;
+  let started = false;
+  for await (const table of discovery.tables()) {
+    logTable(logger, prev, table);
+    prev = table;
+    await plane.apply(table);
+    if (!started) {
+      await plane.start();
+      started = true;
+      const engineVersion = await engine.version().catch((err: unknown) => `unknown (${describeEngineError(err)})`);
+      logger.info(
+        { mode: config.mode, httpPort: config.httpPort, engine: engineVersion, docker: config.dockerHost, version, hosts: table.hosts.length },
+        'berth ready',
+      );
+    }
+  }
+  if (started) await plane.stop(config.shutdownTimeoutMs);
+  logger.info('stopped');
+  return 0;
+}
+
+export function exitCodeFor(err: unknown): number {
+  return err instanceof BerthError && err.code === 'ERR_CONFIG_INVALID' ? 2 : 1;
+}
+
+export { errorMessage };
