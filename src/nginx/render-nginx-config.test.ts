@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { FIXTURE_DIR, RENDER_SCENARIOS } from '../../test/fixtures/nginx/scenarios.ts';
+import { loadConfig } from '../config.ts';
+import { checkNginxConfig } from './nginx-check.ts';
+import { renderMainConfig, renderNginxConfig } from './render-nginx-config.ts';
+
+const NGINX = '/usr/sbin/nginx';
+
+describe('renderNginxConfig', () => {
+  for (const scenario of RENDER_SCENARIOS) {
+    it(`renders the expected config: ${scenario.name}`, async () => {
+      const result = await renderNginxConfig(scenario.table, scenario.config, { exists: (p) => scenario.existing.includes(p) });
+      const expected = await readFile(join(FIXTURE_DIR, `${scenario.name}.conf`), 'utf8');
+      assert.equal(result.text, expected);
+      assert.deepEqual(result.dropped.map((d) => d.containerName).sort(), [...scenario.dropped].sort());
+    });
+  }
+
+  it('is deterministic: rendering twice gives identical bytes', async () => {
+    const s = RENDER_SCENARIOS.find((x) => x.name === 'two-replicas');
+    assert.ok(s);
+    const a = await renderNginxConfig(s.table, s.config, { exists: () => false });
+    const b = await renderNginxConfig(s.table, s.config, { exists: () => false });
+    assert.equal(a.text, b.text);
+  });
+
+  it('names container, setting and value of every dropped container, and keeps the other hosts', async () => {
+    const s = RENDER_SCENARIOS.find((x) => x.name === 'unsafe-value-dropped');
+    assert.ok(s);
+    const result = await renderNginxConfig(s.table, s.config, { exists: () => false });
+    const evil = result.dropped.find((d) => d.containerName === 'evil-1');
+    assert.ok(evil);
+    assert.equal(evil.setting, 'VIRTUAL_HOST');
+    assert.match(evil.message, /evil-1.*VIRTUAL_HOST.*evil\.test;include \/etc\/passwd/);
+    assert.match(result.text, /server_name app\.example\.test;/);
+    assert.match(result.text, /server 172\.17\.0\.5:80;/);
+    assert.doesNotMatch(result.text, /passwd|1\.2\.3\.4|return 200/);
+  });
+
+  it('puts an upstream with no reachable backend down (502), never an empty upstream', async () => {
+    const s = RENDER_SCENARIOS.find((x) => x.name === 'no-reachable-backend');
+    assert.ok(s);
+    const { text } = await renderNginxConfig(s.table, s.config, { exists: () => false });
+    assert.match(text, /upstream gone\.example\.test \{\n(?:.*\n)*?\s+server 127\.0\.0\.1 down;/);
+  });
+
+  it('with DEFAULT_HOST, that server is default_server and the fallback does not listen', async () => {
+    const s = RENDER_SCENARIOS.find((x) => x.name === 'default-host');
+    assert.ok(s);
+    const { text } = await renderNginxConfig(s.table, s.config, { exists: () => false });
+    assert.match(text, /server_name b\.example\.test;\n\s+listen 8080 default_server;/);
+    assert.doesNotMatch(text, /server_name _;/);
+  });
+
+  it('reports a template that does not compile as ERR_TEMPLATE_INVALID naming the file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-tpl-'));
+    try {
+      await writeFile(join(dir, 'server.eta'), 'server { <% if ( %> }');
+      const config = loadConfig({ HTTP_PORT: '80', BERTH_TEMPLATE_DIR: dir }, () => false);
+      await assert.rejects(renderNginxConfig({ hosts: [], issues: [] }, config), (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'ERR_TEMPLATE_INVALID');
+        assert.match(err.message, /server\.eta/);
+        return true;
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('every scenario without snippet files passes nginx -t', { skip: !existsSync(NGINX) }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-t-'));
+    await mkdir(join(dir, 'tmp'));
+    try {
+      for (const s of RENDER_SCENARIOS.filter((x) => x.existing.length === 0)) {
+        const result = await renderNginxConfig(s.table, s.config, { exists: () => false });
+        await writeFile(join(dir, 'gen.conf'), result.text);
+        await writeFile(join(dir, 'main.conf'), renderMainConfig(result.templates, { stateDir: dir, generatedConf: join(dir, 'gen.conf'), confDir: undefined }));
+        const check = await checkNginxConfig(NGINX, dir, join(dir, 'main.conf'));
+        assert.ok(check.ok, `${s.name}: ${check.output}`);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
