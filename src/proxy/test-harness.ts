@@ -1,0 +1,129 @@
+/**
+ * Helpers for the data-plane tests (not a test file itself): real node:http backends on 127.0.0.1, hand-built
+ * routing tables, a plane on a free port, a raw HTTP client and polling. No Docker needed.
+ */
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type RequestListener, type Server } from 'node:http';
+import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
+import { loadConfig, type Config } from '../config.ts';
+import { createLogger } from '../logger.ts';
+import type { RoutingTable, Upstream } from '../routing-table.ts';
+import { createNodeDataPlane, type NodeDataPlane } from './node-data-plane.ts';
+
+export async function freePort(): Promise<number> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+export interface Backend {
+  readonly server: Server;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startBackend(handler: RequestListener): Promise<Backend> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    server,
+    port,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A backend answering JSON `{ name, method, url, headers, body }` describing what it received. */
+export function startEchoBackend(name: string): Promise<Backend> {
+  return startBackend((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = JSON.stringify({ name, method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString() });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(body);
+    });
+  });
+}
+
+export function upstream(port: number, name = `c${port}`, address = '127.0.0.1'): Upstream {
+  return { containerId: `id-${name}`, containerName: name, address, port, network: 'bridge', health: 'none' };
+}
+
+/** `{ 'app.test': [upstream(...)] }` -> a table with one `/` route per host. */
+export function table(hosts: Record<string, readonly Upstream[]>): RoutingTable {
+  return {
+    hosts: Object.keys(hosts)
+      .sort()
+      .map((hostname) => ({ hostname, routes: [{ path: '/', proto: 'http' as const, upstreams: hosts[hostname] ?? [] }] })),
+    issues: [],
+  };
+}
+
+export async function testConfig(overrides: Partial<Config> = {}): Promise<Config> {
+  const base = loadConfig({ HTTP_PORT: String(await freePort()), BERTH_LISTEN_ADDRESS: '127.0.0.1', LOG_LEVEL: 'silent' }, () => false);
+  return { ...base, ...overrides };
+}
+
+export async function startPlane(first: RoutingTable, overrides: Partial<Config> = {}): Promise<NodeDataPlane> {
+  const plane = createNodeDataPlane({ config: await testConfig(overrides), logger: createLogger('silent', false) });
+  await plane.apply(first);
+  await plane.start();
+  return plane;
+}
+
+export interface Reply {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+export interface SendOptions {
+  readonly method?: string;
+  readonly path?: string;
+  readonly headers?: Record<string, string | string[]>;
+  readonly body?: string;
+}
+
+/** One request on a fresh connection (no agent), exactly the headers given (plus what node:http must add). */
+export function send(port: number, options: SendOptions = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path ?? '/', headers: options.headers, agent: false, setHost: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** Polls `check` until it returns true (no fixed sleeps in tests). */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Writes raw bytes on a fresh TCP connection and collects everything until the server closes it. */
+export function rawExchange(port: number, data: string, timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const chunks: Buffer[] = [];
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error('raw exchange timed out')));
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString()));
+    socket.write(data);
+  });
+}

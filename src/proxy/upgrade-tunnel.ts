@@ -1,0 +1,145 @@
+import { connect, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+
+/**
+ * Protocol-switch (WebSocket) tunnels: a raw TCP connection to the upstream, the rewritten request head written on
+ * it, then bytes piped both ways; the upstream's `101` (or any other answer) goes back to the client untouched.
+ * Until the upstream has answered, time is bounded (connect timeout, then answer timeout) and a failure is reported
+ * to `onFailure` while nothing has been written to the client yet, so the caller can still answer 502/504. After the
+ * switch there is no idle timeout (WebSockets may be silent for hours) but TCP keep-alive is on, and the two sockets
+ * live and die together.
+ */
+
+export interface TunnelSettings {
+  readonly connectTimeoutMs: number;
+  /** Max wait for the upstream's first byte once connected. */
+  readonly answerTimeoutMs: number;
+}
+
+export interface TunnelRequest {
+  readonly client: Duplex;
+  /** Bytes the client sent after its request head (already read by node:http). */
+  readonly head: Buffer;
+  readonly address: string;
+  readonly port: number;
+  /** Serialised request head for the upstream. */
+  readonly requestHead: string;
+  /** Called at most once, only if the upstream failed before any byte reached the client. */
+  readonly onFailure: (err: Error) => void;
+}
+
+export class TunnelTimeoutError extends Error {
+  readonly code = 'ETIMEDOUT';
+  constructor(what: string) {
+    super(`upstream ${what} timed out`);
+    this.name = 'TunnelTimeoutError';
+  }
+}
+
+/** One client socket and its upstream socket, living and dying together. */
+class Tunnel {
+  readonly #request: TunnelRequest;
+  readonly #settings: TunnelSettings;
+  readonly #onEnd: (t: Tunnel) => void;
+  readonly upstream: Socket;
+  #timer: NodeJS.Timeout | undefined;
+  #answered = false;
+  #failed = false;
+
+  constructor(request: TunnelRequest, settings: TunnelSettings, onEnd: (t: Tunnel) => void) {
+    this.#request = request;
+    this.#settings = settings;
+    this.#onEnd = onEnd;
+    const { client } = request;
+    // node:http armed the server's idle timeout on this socket; the tunnel has its own rules.
+    if (client instanceof Socket) client.setTimeout(0);
+    this.upstream = connect({ host: request.address, port: request.port, noDelay: true });
+    this.#arm(new TunnelTimeoutError('connect'), settings.connectTimeoutMs);
+    this.upstream.once('connect', () => this.#onConnect());
+    // upstream -> client is piped only once the upstream answered: before that, its end must not end the client,
+    // which still has to receive the 502/504.
+    this.upstream.once('data', (chunk: Buffer) => this.#onAnswer(chunk));
+    this.upstream.on('error', (err) => this.#fail(err));
+    this.upstream.once('close', () => {
+      if (this.#answered) this.destroy();
+      else this.#fail(new Error('upstream closed the connection before answering'));
+    });
+    client.on('error', () => this.destroy());
+    client.once('close', () => this.destroy());
+  }
+
+  get client(): Duplex {
+    return this.#request.client;
+  }
+
+  #arm(timeout: Error | undefined, ms = 0): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = timeout === undefined ? undefined : setTimeout(() => this.#fail(timeout), ms);
+  }
+
+  #onConnect(): void {
+    const { client, requestHead, head } = this.#request;
+    this.#arm(new TunnelTimeoutError('answer'), this.#settings.answerTimeoutMs);
+    this.upstream.setKeepAlive(true, KEEPALIVE_DELAY_MS);
+    if (client instanceof Socket) client.setKeepAlive(true, KEEPALIVE_DELAY_MS);
+    this.upstream.write(requestHead);
+    if (head.length > 0) this.upstream.write(head);
+    client.pipe(this.upstream);
+  }
+
+  #onAnswer(chunk: Buffer): void {
+    this.#answered = true;
+    this.#arm(undefined); // switched (or answered): no idle timeout from here on, TCP keep-alive only
+    this.client.write(chunk);
+    this.upstream.pipe(this.client);
+  }
+
+  #fail(err: Error): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    if (this.#answered) {
+      this.destroy();
+      return;
+    }
+    this.#arm(undefined);
+    this.upstream.destroy();
+    this.#onEnd(this);
+    this.#request.onFailure(err); // nothing reached the client yet: the caller answers on it, then it closes
+  }
+
+  destroy(): void {
+    this.#arm(undefined);
+    this.upstream.destroy();
+    this.client.destroy();
+    this.#onEnd(this);
+  }
+}
+
+const KEEPALIVE_DELAY_MS = 30_000;
+
+export class Tunnels {
+  readonly #open = new Set<Tunnel>();
+  readonly #settings: TunnelSettings;
+  readonly #forget = (t: Tunnel): void => {
+    this.#open.delete(t);
+  };
+
+  constructor(settings: TunnelSettings) {
+    this.#settings = settings;
+  }
+
+  /** Tunnels (including those still connecting). */
+  get size(): number {
+    return this.#open.size;
+  }
+
+  open(request: TunnelRequest): void {
+    this.#open.add(new Tunnel(request, this.#settings, this.#forget));
+  }
+
+  /** Destroy every tunnel (stop: the grace period is over). */
+  destroyAll(): void {
+    for (const t of [...this.#open]) t.destroy();
+    this.#open.clear();
+  }
+}
