@@ -129,6 +129,15 @@ describe('buildRoutingTable: networks', () => {
   }
 });
 
+describe('buildRoutingTable: a container without addresses', () => {
+  it('says it has no address rather than blaming the networks', () => {
+    const c = container('stopping', { env: { VIRTUAL_HOST: 'a.example' }, networks: [{ name: 'bridge', ipAddress: '', ipv6Address: '', gateway: '' }] });
+    const t = buildRoutingTable([c], null);
+    assert.deepEqual(t.hosts[0]?.routes[0]?.upstreams, []);
+    assert.match(t.issues[0]?.message ?? '', /container stopping: network is unreachable: it has no address on any network/);
+  });
+});
+
 describe('buildRoutingTable: determinism and replicas', () => {
   it('sorts hosts and upstreams, whatever the input order', () => {
     const a = container('web-2', { id: 'b', env: { VIRTUAL_HOST: 'x.example,a.example' } });

@@ -28,9 +28,12 @@ export function selectAddress(container: ContainerInfo, placement: ProxyPlacemen
     placement === null || placement.hostNetwork || placement.networks.some((p) => p.name === n.name);
   const chosen = candidates.find(reachable);
   if (chosen) return { address: chosen.ipAddress !== '' ? chosen.ipAddress : chosen.ipv6Address, network: chosen.name };
-  const names = candidates.map((n) => n.name).join(', ') || 'none with an address';
-  const mine = placement?.networks.map((n) => n.name).join(', ') ?? '';
-  return `it shares no network with berth (container networks: ${names}; berth's networks: ${mine || 'none'}); connect them with docker network connect`;
+  if (candidates.length === 0) {
+    return `it has no address on any network (network mode ${container.networkMode}; a stopping container loses its addresses)`;
+  }
+  const names = candidates.map((n) => n.name).join(', ');
+  const mine = placement?.networks.map((n) => n.name).join(', ') || 'none';
+  return `it shares no network with berth (container networks: ${names}; berth's networks: ${mine}); connect them with docker network connect`;
 }
 
 function issue(c: ContainerInfo, code: ContainerIssue['code'], setting: string, value: string, reason: string): ContainerIssue {
