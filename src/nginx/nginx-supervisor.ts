@@ -131,7 +131,12 @@ export class NginxSupervisor {
     const child = this.child;
     if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const within = (ms: number): Promise<boolean> => Promise.race([exited.then(() => true), delay(ms).then(() => false)]);
+    // The grace timer is cleared once nginx exited, or it would keep berth alive for graceMs after shutdown.
+    const within = (ms: number): Promise<boolean> => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)));
+      return Promise.race([exited.then(() => true), timeout]).finally(() => clearTimeout(timer));
+    };
     // SIGQUIT: graceful shutdown, in-flight requests finish.
     this.signal(child, 'SIGQUIT');
     if (await within(graceMs)) return;
