@@ -10,6 +10,21 @@ export type HealthState = 'none' | 'starting' | 'healthy' | 'unhealthy';
 /** How the data plane speaks to the backend. Issue-2 scope is `http`; the type grows with the contract. */
 export type UpstreamProto = 'http';
 
+/**
+ * How a container without a Docker HEALTHCHECK proves it is ready. TCP connect by default; an HTTP probe when the
+ * container declares one with `berth.readiness.*` labels.
+ */
+export type ReadinessProbe =
+  | { readonly kind: 'tcp'; readonly intervalMs: number; readonly timeoutMs: number }
+  | {
+      readonly kind: 'http';
+      readonly path: string;
+      readonly intervalMs: number;
+      readonly timeoutMs: number;
+      /** Inclusive range of statuses that count as ready. */
+      readonly expectStatus: readonly [number, number];
+    };
+
 /** One backend address: one container, one address, one port. */
 export interface Upstream {
   readonly containerId: string;
@@ -21,6 +36,13 @@ export interface Upstream {
   /** Name of the Docker network the address belongs to (`host` for host-network containers). */
   readonly network: string;
   readonly health: HealthState;
+  /**
+   * The container was sent a stop signal (`kill` event: docker stop, compose, Swarm) and has not died yet: it gets
+   * no new requests, requests in flight finish.
+   */
+  readonly draining: boolean;
+  /** Readiness probe for containers without a HEALTHCHECK (`health === 'none'`). */
+  readonly probe: ReadinessProbe;
 }
 
 /** A location under a virtual host. */
@@ -46,6 +68,7 @@ export interface VirtualHost {
 export type ContainerIssueCode =
   | 'ERR_VIRTUAL_HOST_INVALID'
   | 'ERR_VIRTUAL_PORT_INVALID'
+  | 'ERR_READINESS_LABEL_INVALID'
   | 'ERR_NO_REACHABLE_NETWORK';
 
 /** A container berth saw but could not (fully) route, with the setting at fault. */

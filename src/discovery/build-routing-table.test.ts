@@ -14,6 +14,7 @@ function container(name: string, over: Partial<ContainerInfo> = {}): ContainerIn
     networks: [{ name: 'bridge', ipAddress: `172.17.0.${name.length + 1}`, ipv6Address: '', gateway: '172.17.0.1' }],
     networkMode: 'default',
     health: 'none',
+    stopping: false,
     ...over,
   };
 }
@@ -172,5 +173,36 @@ describe('toContainerInfo', () => {
     assert.deepEqual(info.exposedPorts, [80, 8080]);
     assert.deepEqual(info.networks.map((n) => n.name), ['bridge', 'web']);
     assert.equal(info.health, 'healthy');
+  });
+});
+
+describe('buildRoutingTable: readiness labels', () => {
+  const cases: Array<[string, Record<string, string>, unknown]> = [
+    ['no label: TCP probe', {}, { kind: 'tcp', intervalMs: 2000, timeoutMs: 1000 }],
+    ['HTTP probe with defaults', { 'berth.readiness.path': '/healthz' }, { kind: 'http', path: '/healthz', intervalMs: 2000, timeoutMs: 1000, expectStatus: [200, 399] }],
+    ['HTTP probe fully declared', { 'berth.readiness.path': '/ready?x=1', 'berth.readiness.interval': '500ms', 'berth.readiness.timeout': '200ms', 'berth.readiness.status': '2xx' }, { kind: 'http', path: '/ready?x=1', intervalMs: 500, timeoutMs: 200, expectStatus: [200, 299] }],
+    ['status range', { 'berth.readiness.path': '/', 'berth.readiness.status': '200-204' }, { kind: 'http', path: '/', intervalMs: 2000, timeoutMs: 1000, expectStatus: [200, 204] }],
+    ['bad path', { 'berth.readiness.path': 'healthz' }, 'berth.readiness.path'],
+    ['bad interval', { 'berth.readiness.interval': 'often' }, 'berth.readiness.interval'],
+    ['too short interval', { 'berth.readiness.interval': '5ms' }, 'berth.readiness.interval'],
+    ['bad status', { 'berth.readiness.path': '/', 'berth.readiness.status': 'ok' }, 'berth.readiness.status'],
+    ['status without path', { 'berth.readiness.status': '200' }, 'berth.readiness.status'],
+  ];
+  for (const [label, labels, expected] of cases) {
+    it(label, () => {
+      const t = buildRoutingTable([container('app', { env: { VIRTUAL_HOST: 'a.example' }, labels })], null);
+      if (typeof expected === 'string') {
+        assert.deepEqual(t.hosts, []);
+        assert.equal(t.issues[0]?.code, 'ERR_READINESS_LABEL_INVALID');
+        assert.equal(t.issues[0]?.setting, expected);
+        assert.match(t.issues[0]?.message ?? '', new RegExp(`container app: ${expected.replace(/\./g, '\\.')} is invalid`));
+      } else {
+        assert.deepEqual(t.hosts[0]?.routes[0]?.upstreams[0]?.probe, expected);
+      }
+    });
+  }
+  it('marks a stopping container as draining', () => {
+    const t = buildRoutingTable([container('app', { env: { VIRTUAL_HOST: 'a.example' }, stopping: true })], null);
+    assert.equal(t.hosts[0]?.routes[0]?.upstreams[0]?.draining, true);
   });
 });

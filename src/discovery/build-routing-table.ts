@@ -1,6 +1,6 @@
 import type { ContainerIssue, Route, RoutingTable, Upstream, VirtualHost } from '../routing-table.ts';
 import type { ContainerInfo, ContainerNetwork, ProxyPlacement } from './container-info.ts';
-import { parseVirtualHost, resolvePort } from './parse-settings.ts';
+import { parseReadinessProbe, parseVirtualHost, resolvePort } from './parse-settings.ts';
 
 /**
  * containers + placement -> RoutingTable. Pure: no I/O, no clock. Everything is sorted, so equal inputs give
@@ -63,12 +63,26 @@ export function buildRoutingTable(containers: readonly ContainerInfo[], placemen
       issues.push(issue(c, 'ERR_VIRTUAL_PORT_INVALID', 'VIRTUAL_PORT', c.env['VIRTUAL_PORT'] ?? '', `is invalid: ${port.reason}; container skipped`));
       continue;
     }
+    const probe = parseReadinessProbe(c.labels);
+    if (!probe.ok) {
+      const label = probe.label ?? 'berth.readiness';
+      issues.push(issue(c, 'ERR_READINESS_LABEL_INVALID', label, c.labels[label] ?? '', `is invalid: ${probe.reason}; container skipped`));
+      continue;
+    }
     const address = selectAddress(c, placement);
     for (const name of names.value) {
       const list = hosts.get(name) ?? [];
       hosts.set(name, list);
       if (typeof address === 'string') continue;
-      list.push({ containerId: c.id, containerName: c.name, ...address, port: port.value, health: c.health });
+      list.push({
+        containerId: c.id,
+        containerName: c.name,
+        ...address,
+        port: port.value,
+        health: c.health,
+        draining: c.stopping,
+        probe: probe.value,
+      });
     }
     if (typeof address === 'string') {
       issues.push(issue(c, 'ERR_NO_REACHABLE_NETWORK', 'network', c.networks.map((n) => n.name).join(','), `is unreachable: ${address}`));

@@ -21,6 +21,8 @@ export interface ContainerInfo {
   /** HostConfig.NetworkMode: `default`, `bridge`, `host`, `container:<id>`, or a network name. */
   readonly networkMode: string;
   readonly health: HealthState;
+  /** A stop signal was seen for this container (kill event) and it has not died or restarted since. */
+  readonly stopping: boolean;
 }
 
 /**
@@ -89,5 +91,6 @@ export function toContainerInfo(inspect: InspectLike): ContainerInfo {
     networks,
     networkMode: inspect.HostConfig?.NetworkMode ?? 'default',
     health: health(inspect.State?.Health?.Status ?? undefined),
+    stopping: false,
   };
 }

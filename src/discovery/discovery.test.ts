@@ -37,8 +37,8 @@ function fakeEngine() {
     set(list: ContainerInfo[]) {
       containers = list;
     },
-    emit() {
-      for (const l of listeners) l.onEvent({ type: 'container', action: 'start', id: 'x', name: 'x' });
+    emit(e: EngineEvent = { type: 'container', action: 'start', id: 'x', name: 'x' }) {
+      for (const l of listeners) l.onEvent(e);
     },
     stopEngine() {
       up = false;
@@ -55,7 +55,7 @@ function fakeEngine() {
 function app(name: string, host: string): ContainerInfo {
   return {
     id: name, name, env: { VIRTUAL_HOST: host }, labels: {}, exposedPorts: [80],
-    networks: [{ name: 'bridge', ipAddress: '172.17.0.2', ipv6Address: '', gateway: '' }], networkMode: 'default', health: 'none',
+    networks: [{ name: 'bridge', ipAddress: '172.17.0.2', ipv6Address: '', gateway: '' }], networkMode: 'default', health: 'none', stopping: false,
   };
 }
 
@@ -115,6 +115,22 @@ describe('createDiscovery', () => {
       const pending = next(tables);
       setTimeout(() => fake.startEngine(), 30);
       assert.deepEqual((await pending).hosts.map((h) => h.hostname), ['a.example']);
+    } finally {
+      d.stop();
+    }
+  });
+
+  it('drains a container from its kill event on, without waiting for a relist', async () => {
+    const fake = fakeEngine();
+    fake.set([app('a', 'a.example'), app('b', 'a.example')]);
+    const d = createDiscovery({ ...opts, engine: fake.engine, debounceMinMs: 60_000, debounceMaxMs: 60_000 });
+    const tables = d.tables();
+    try {
+      await next(tables);
+      fake.emit({ type: 'container', action: 'kill', id: 'x', name: 'x', signal: '1' }); // SIGHUP: a reload, not a stop
+      fake.emit({ type: 'container', action: 'kill', id: 'a', name: 'a', signal: '15' });
+      const t = await next(tables); // debounce is a minute: this table came from the kill event itself
+      assert.deepEqual(t.hosts[0]?.routes[0]?.upstreams.map((u) => [u.containerName, u.draining]), [['a', true], ['b', false]]);
     } finally {
       d.stop();
     }

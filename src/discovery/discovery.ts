@@ -2,7 +2,18 @@ import type { Logger } from '../logger.ts';
 import type { RoutingTable } from '../routing-table.ts';
 import { buildRoutingTable } from './build-routing-table.ts';
 import { createDebouncer, type Timers } from './debounce.ts';
-import { describeEngineError, type DockerEngine, type EventSubscription } from './docker-engine.ts';
+import type { ContainerInfo, ProxyPlacement } from './container-info.ts';
+import { describeEngineError, type DockerEngine, type EngineEvent, type EventSubscription } from './docker-engine.ts';
+
+/**
+ * Signals that stop a container (docker stop sends the image's StopSignal, usually TERM; QUIT for nginx images; KILL
+ * after the grace period). HUP, USR1 and the like are sent to running apps to reload and must not drain them.
+ */
+const STOP_SIGNALS = new Set(['2', '3', '9', '15', 'SIGINT', 'SIGQUIT', 'SIGKILL', 'SIGTERM', 'INT', 'QUIT', 'KILL', 'TERM']);
+
+export function isStopSignal(signal: string | undefined): boolean {
+  return signal !== undefined && STOP_SIGNALS.has(signal.toUpperCase());
+}
 
 export interface DiscoveryOptions {
   readonly engine: DockerEngine;
@@ -50,12 +61,36 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
   let reconnectTimer: NodeJS.Timeout | undefined;
   let backoff = minBackoff;
 
+  // Containers sent a stop signal and not dead yet: they drain (no new requests) from the kill event on.
+  const stopping = new Set<string>();
+  let lastListing: { containers: ContainerInfo[]; placement: ProxyPlacement | null } | undefined;
+
+  function fromListing(): RoutingTable {
+    const listing = lastListing as NonNullable<typeof lastListing>;
+    const containers = listing.containers.map((c) => (stopping.has(c.id) ? { ...c, stopping: true } : c));
+    return buildRoutingTable(containers, listing.placement);
+  }
+
   async function build(): Promise<RoutingTable> {
     const [containers, placement] = await Promise.all([
       opts.engine.listRunning(),
       opts.engine.placement(opts.nginxContainerLabel),
     ]);
-    return buildRoutingTable(containers, placement);
+    const running = new Set(containers.map((c) => c.id));
+    for (const id of stopping) if (!running.has(id)) stopping.delete(id);
+    lastListing = { containers, placement };
+    return fromListing();
+  }
+
+  function onEvent(e: EngineEvent): void {
+    if (e.type === 'container' && e.action === 'kill' && isStopSignal(e.signal)) {
+      stopping.add(e.id);
+      // Draining must not wait for the debounce: requests sent meanwhile would hit a closing listener.
+      if (lastListing !== undefined) publish(fromListing());
+    } else if (e.type === 'container' && (e.action === 'die' || e.action === 'destroy' || e.action === 'start')) {
+      stopping.delete(e.id);
+    }
+    debouncer.trigger();
   }
 
   function publish(table: RoutingTable): void {
@@ -111,10 +146,7 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
     if (stopped) return;
     try {
       // Subscribe before listing, so nothing that happens between the two is missed (docker-gen #57).
-      subscription = await opts.engine.subscribe(
-        () => debouncer.trigger(),
-        (err) => lost(err),
-      );
+      subscription = await opts.engine.subscribe(onEvent, (err) => lost(err));
       const wasKnown = latest !== undefined;
       connected = true;
       backoff = minBackoff;

@@ -18,6 +18,8 @@ export interface EngineEvent {
   readonly action: string;
   readonly id: string;
   readonly name: string;
+  /** For `kill`: the signal, as the engine reports it (a number such as `15`, or a name). */
+  readonly signal?: string;
 }
 
 export interface EventSubscription {
@@ -105,7 +107,15 @@ export function createDockerEngine(dockerHost: string): DockerEngine {
           if (line === '') continue;
           try {
             const e = JSON.parse(line) as { Type?: string; Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
-            onEvent({ type: e.Type ?? '', action: e.Action ?? '', id: e.Actor?.ID ?? '', name: e.Actor?.Attributes?.['name'] ?? '' });
+            const attributes = e.Actor?.Attributes ?? {};
+            const signal = attributes['signal'];
+            onEvent({
+              type: e.Type ?? '',
+              action: e.Action ?? '',
+              id: e.Actor?.ID ?? '',
+              name: attributes['name'] ?? '',
+              ...(signal === undefined ? {} : { signal }),
+            });
           } catch {
             // A malformed line must not stop the stream; the periodic resync covers anything missed.
           }

@@ -1,3 +1,5 @@
+import type { ReadinessProbe } from '../routing-table.ts';
+
 /**
  * Parsing of the per-container settings (nginx-proxy's names). Pure; every failure is a value naming the setting,
  * so the builder can skip that container with a warning and route every other one.
@@ -51,4 +53,64 @@ export function resolvePort(value: string | undefined, exposedPorts: readonly nu
     return { ok: false, reason: `${JSON.stringify(value)} is not a port number from 1 to 65535` };
   }
   return { ok: true, value: Number(v) };
+}
+
+/** Durations in labels: `500ms`, `2s`, `1m`, or a bare number of milliseconds. */
+function parseLabelDuration(value: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/.exec(value.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const unit = m[2] ?? 'ms';
+  return Math.round(unit === 'm' ? n * 60_000 : unit === 's' ? n * 1000 : n);
+}
+
+export const READINESS_LABELS = {
+  path: 'berth.readiness.path',
+  interval: 'berth.readiness.interval',
+  timeout: 'berth.readiness.timeout',
+  status: 'berth.readiness.status',
+} as const;
+
+export const DEFAULT_PROBE_INTERVAL_MS = 2000;
+export const DEFAULT_PROBE_TIMEOUT_MS = 1000;
+
+/**
+ * The readiness probe declared by `berth.readiness.*` labels: an HTTP GET of `path` when a path is given, else a TCP
+ * connect. `status` is one code (`200`), a class (`2xx`) or a range (`200-399`, the default).
+ */
+export function parseReadinessProbe(labels: Readonly<Record<string, string>>): Parsed<ReadinessProbe> & { label?: string } {
+  const fail = (label: string, reason: string): { ok: false; reason: string; label: string } => ({ ok: false, reason, label });
+  const interval = labels[READINESS_LABELS.interval];
+  const timeout = labels[READINESS_LABELS.timeout];
+  const intervalMs = interval === undefined ? DEFAULT_PROBE_INTERVAL_MS : parseLabelDuration(interval);
+  if (intervalMs === undefined || intervalMs < 100) {
+    return fail(READINESS_LABELS.interval, `${JSON.stringify(interval)} is not a duration of at least 100ms (such as 500ms, 2s)`);
+  }
+  const timeoutMs = timeout === undefined ? Math.min(DEFAULT_PROBE_TIMEOUT_MS, intervalMs) : parseLabelDuration(timeout);
+  if (timeoutMs === undefined || timeoutMs < 10) {
+    return fail(READINESS_LABELS.timeout, `${JSON.stringify(timeout)} is not a duration of at least 10ms (such as 500ms, 1s)`);
+  }
+  const path = labels[READINESS_LABELS.path];
+  const status = labels[READINESS_LABELS.status];
+  if (path === undefined) {
+    if (status !== undefined) return fail(READINESS_LABELS.status, `is set but ${READINESS_LABELS.path} is not: an HTTP probe needs a path`);
+    return { ok: true, value: { kind: 'tcp', intervalMs, timeoutMs } };
+  }
+  if (!/^\/[^\s]*$/.test(path)) return fail(READINESS_LABELS.path, `${JSON.stringify(path)} is not a URL path starting with /`);
+  const range = parseStatusRange(status ?? '200-399');
+  if (range === undefined) {
+    return fail(READINESS_LABELS.status, `${JSON.stringify(status)} is not a status (200), a class (2xx) or a range (200-399)`);
+  }
+  return { ok: true, value: { kind: 'http', path, intervalMs, timeoutMs, expectStatus: range } };
+}
+
+function parseStatusRange(value: string): readonly [number, number] | undefined {
+  const v = value.trim().toLowerCase();
+  let m: RegExpExecArray | null;
+  let range: [number, number] | undefined;
+  if ((m = /^([1-5])xx$/.exec(v))) range = [Number(m[1]) * 100, Number(m[1]) * 100 + 99];
+  else if ((m = /^(\d{3})$/.exec(v))) range = [Number(m[1]), Number(m[1])];
+  else if ((m = /^(\d{3})\s*-\s*(\d{3})$/.exec(v))) range = [Number(m[1]), Number(m[2])];
+  if (range === undefined || range[0] < 100 || range[1] > 599 || range[0] > range[1]) return undefined;
+  return range;
 }

@@ -4,7 +4,7 @@ import { loadConfig } from '../config.ts';
 import { explainNginxError } from './explain-nginx-error.ts';
 import { renderNginxConfig } from './render-nginx-config.ts';
 
-const up = (name: string, address: string) => ({ containerId: `${name}-id`, containerName: name, address, port: 80, network: 'bridge', health: 'none' as const });
+const up = (name: string, address: string) => ({ containerId: `${name}-id`, containerName: name, address, port: 80, network: 'bridge', health: 'none' as const, draining: false, probe: { kind: 'tcp' as const, intervalMs: 2000, timeoutMs: 1000 } });
 
 describe('explainNginxError', () => {
   it('maps a line of the generated file to the host (and containers) whose block it is in', async () => {

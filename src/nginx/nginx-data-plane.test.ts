@@ -75,7 +75,7 @@ async function backend(name: string): Promise<{ server: http.Server; port: numbe
 }
 
 function up(name: string, port: number, address = '127.0.0.1'): Upstream {
-  return { containerId: `${name}-id`, containerName: name, address, port, network: 'bridge', health: 'none' };
+  return { containerId: `${name}-id`, containerName: name, address, port, network: 'bridge', health: 'none', draining: false, probe: { kind: 'tcp', intervalMs: 2000, timeoutMs: 1000 } };
 }
 
 function table(hosts: Record<string, Upstream[]>): RoutingTable {

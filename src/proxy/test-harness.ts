@@ -51,7 +51,7 @@ export function startEchoBackend(name: string): Promise<Backend> {
 }
 
 export function upstream(port: number, name = `c${port}`, address = '127.0.0.1'): Upstream {
-  return { containerId: `id-${name}`, containerName: name, address, port, network: 'bridge', health: 'none' };
+  return { containerId: `id-${name}`, containerName: name, address, port, network: 'bridge', health: 'none', draining: false, probe: { kind: 'tcp', intervalMs: 2000, timeoutMs: 1000 } };
 }
 
 /** `{ 'app.test': [upstream(...)] }` -> a table with one `/` route per host. */
