@@ -59,6 +59,16 @@ export interface Config {
   readonly clientHeaderTimeoutMs: number;
   /** Idle keep-alive connections from clients are closed after this (nginx keepalive_timeout). */
   readonly clientKeepAliveTimeoutMs: number;
+  /** `ready`: a backend gets traffic only once ready (HEALTHCHECK healthy, or its readiness probe passed). `start`: at start (nginx-proxy). */
+  readonly admission: 'ready' | 'start';
+  /** Stop sending new requests to a container at its stop signal (kill event), before it exits. */
+  readonly drain: boolean;
+  /** How long a request for a host with no ready backend waits for one before 503 + Retry-After. */
+  readonly backendWaitMs: number;
+  /** Upgraded (WebSocket) connections to a draining container are closed after this grace period. */
+  readonly drainUpgradeTimeoutMs: number;
+  /** How long a backend stays out of rotation after repeated connection failures (circuit breaker). */
+  readonly circuitBreakMs: number;
   readonly nginx: NginxSettings;
 }
 
@@ -169,6 +179,11 @@ export function loadConfig(env: Env = process.env, exists: (path: string) => boo
     upstreamTimeoutMs: duration(env, 'BERTH_UPSTREAM_TIMEOUT', 60_000, 1),
     clientHeaderTimeoutMs: duration(env, 'BERTH_CLIENT_HEADER_TIMEOUT', 60_000, 1),
     clientKeepAliveTimeoutMs: duration(env, 'BERTH_CLIENT_KEEPALIVE_TIMEOUT', 75_000, 1),
+    admission: oneOf(env, 'BERTH_ADMISSION', ['ready', 'start'] as const, 'ready'),
+    drain: bool(env, 'BERTH_DRAIN', true),
+    backendWaitMs: duration(env, 'BERTH_BACKEND_WAIT', 10_000, 0),
+    drainUpgradeTimeoutMs: duration(env, 'BERTH_DRAIN_UPGRADE_TIMEOUT', 10_000, 0),
+    circuitBreakMs: duration(env, 'BERTH_CIRCUIT_BREAK', 5_000, 0),
     nginx: Object.freeze({
       binary: raw(env, 'BERTH_NGINX_BINARY') ?? 'nginx',
       stateDir: raw(env, 'BERTH_STATE_DIR') ?? '/var/lib/berth',
