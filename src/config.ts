@@ -69,6 +69,12 @@ export interface Config {
   readonly drainUpgradeTimeoutMs: number;
   /** How long a backend stays out of rotation after repeated connection failures (circuit breaker). */
   readonly circuitBreakMs: number;
+  /** Opt-in: containers labelled berth.expose=true without VIRTUAL_HOST get `<name>.<hostIp>.nip.io`. */
+  readonly nipIo: boolean;
+  /** The host address used in nip.io names; undefined = detected at start. */
+  readonly hostIp: string | undefined;
+  /** Local admin endpoint for `berth routes|explain|healthcheck`: `unix:///path` or `tcp://127.0.0.1:port`. */
+  readonly admin: string;
   readonly nginx: NginxSettings;
 }
 
@@ -143,6 +149,22 @@ function dockerHost(env: Env, exists: (path: string) => boolean): string {
   return v;
 }
 
+function ipv4(env: Env, name: string): string | undefined {
+  const v = raw(env, name);
+  if (v === undefined) return undefined;
+  const parts = v.split('.');
+  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) throw invalid(name, v, 'an IPv4 address such as 192.168.1.20');
+  return v;
+}
+
+export const DEFAULT_ADMIN = 'unix:///tmp/berth-admin.sock';
+
+function admin(env: Env): string {
+  const v = raw(env, 'BERTH_ADMIN') ?? DEFAULT_ADMIN;
+  if (/^unix:\/\/\/\S+$/.test(v) || /^tcp:\/\/[^/\s]+:\d{1,5}$/.test(v)) return v;
+  throw invalid('BERTH_ADMIN', v, 'unix:///path/to/admin.sock or tcp://127.0.0.1:PORT');
+}
+
 const HOSTNAME_RE = /^[a-z0-9_*]([a-z0-9_.*-]*[a-z0-9_*])?$/i;
 
 export function loadConfig(env: Env = process.env, exists: (path: string) => boolean = existsSync): Config {
@@ -184,6 +206,9 @@ export function loadConfig(env: Env = process.env, exists: (path: string) => boo
     backendWaitMs: duration(env, 'BERTH_BACKEND_WAIT', 10_000, 0),
     drainUpgradeTimeoutMs: duration(env, 'BERTH_DRAIN_UPGRADE_TIMEOUT', 10_000, 0),
     circuitBreakMs: duration(env, 'BERTH_CIRCUIT_BREAK', 5_000, 0),
+    nipIo: bool(env, 'BERTH_NIP_IO', false),
+    hostIp: ipv4(env, 'BERTH_HOST_IP'),
+    admin: admin(env),
     nginx: Object.freeze({
       binary: raw(env, 'BERTH_NGINX_BINARY') ?? 'nginx',
       stateDir: raw(env, 'BERTH_STATE_DIR') ?? '/var/lib/berth',

@@ -206,3 +206,20 @@ describe('buildRoutingTable: readiness labels', () => {
     assert.equal(t.hosts[0]?.routes[0]?.upstreams[0]?.draining, true);
   });
 });
+
+describe('buildRoutingTable: nip.io names by label', () => {
+  const exposed = (name: string, labels: Record<string, string>, env: Record<string, string> = {}) => container(name, { labels, env });
+  const cases: Array<[string, ContainerInfo, string | undefined, string[]]> = [
+    ['exposed container gets <name>.<ip>.nip.io', exposed('My_App.1', { 'berth.expose': 'true' }), '192.168.1.20', ['my-app-1.192.168.1.20.nip.io']],
+    ['VIRTUAL_HOST wins over the label', exposed('app', { 'berth.expose': 'true' }, { VIRTUAL_HOST: 'own.example' }), '10.0.0.1', ['own.example']],
+    ['label without the setting does nothing', exposed('app', { 'berth.expose': 'true' }), undefined, []],
+    ['setting without the label does nothing', exposed('app', {}), '10.0.0.1', []],
+    ['label must be true', exposed('app', { 'berth.expose': 'yes please' }), '10.0.0.1', []],
+  ];
+  for (const [label, c, ip, expected] of cases) {
+    it(label, () => {
+      const t = buildRoutingTable([c], null, ip === undefined ? {} : { nipIoHostIp: ip });
+      assert.deepEqual(t.hosts.map((h) => h.hostname), expected);
+    });
+  }
+});

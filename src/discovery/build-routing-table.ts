@@ -47,11 +47,39 @@ function issue(c: ContainerInfo, code: ContainerIssue['code'], setting: string, 
   };
 }
 
-export function buildRoutingTable(containers: readonly ContainerInfo[], placement: ProxyPlacement | null): RoutingTable {
+export interface BuildOptions {
+  /**
+   * Opt-in nip.io names: a container labelled `berth.expose=true` without VIRTUAL_HOST is routed at
+   * `<container-name>.<hostIp>.nip.io` (Traefik's default rule, with a name that resolves without any DNS setup).
+   */
+  readonly nipIoHostIp?: string;
+}
+
+export const EXPOSE_LABEL = 'berth.expose';
+
+/** A container name as a DNS label: lower case, `_` and `.` become `-`, anything else dropped. */
+export function dnsLabel(name: string): string {
+  return name.toLowerCase().replace(/[_.]/g, '-').replace(/[^a-z0-9-]/g, '').replace(/^-+|-+$/g, '').slice(0, 63);
+}
+
+/** The VIRTUAL_HOST value berth uses for a container: its own, or its nip.io name when exposed by label. */
+export function virtualHostValue(c: ContainerInfo, options: BuildOptions): string | undefined {
+  const own = c.env['VIRTUAL_HOST'];
+  if (own !== undefined && own.trim() !== '') return own;
+  if (options.nipIoHostIp === undefined || c.labels[EXPOSE_LABEL]?.trim().toLowerCase() !== 'true') return own;
+  const label = dnsLabel(c.name);
+  return label === '' ? own : `${label}.${options.nipIoHostIp}.nip.io`;
+}
+
+export function buildRoutingTable(
+  containers: readonly ContainerInfo[],
+  placement: ProxyPlacement | null,
+  options: BuildOptions = {},
+): RoutingTable {
   const issues: ContainerIssue[] = [];
   const hosts = new Map<string, Upstream[]>();
   for (const c of containers) {
-    const hostValue = c.env['VIRTUAL_HOST'];
+    const hostValue = virtualHostValue(c, options);
     const names = parseVirtualHost(hostValue);
     if (names === undefined) continue;
     if (!names.ok) {

@@ -23,6 +23,8 @@ export interface DiscoveryOptions {
   readonly resyncIntervalMs: number;
   /** Separate-containers mode: the nginx container carrying this label decides which networks are reachable. */
   readonly nginxContainerLabel?: string;
+  /** Opt-in nip.io names for containers labelled berth.expose=true (see buildRoutingTable). */
+  readonly nipIoHostIp?: string;
   /** Reconnect backoff bounds while the engine is away. */
   readonly reconnectMinMs?: number;
   readonly reconnectMaxMs?: number;
@@ -37,6 +39,8 @@ export interface Discovery {
   tables(): AsyncGenerator<RoutingTable>;
   /** Relists now and resolves with the table (used by one-shot commands such as `berth render`). */
   snapshot(): Promise<RoutingTable>;
+  /** The containers and placement the last table was built from (for `berth explain`), once listed. */
+  current(): { readonly containers: readonly ContainerInfo[]; readonly placement: ProxyPlacement | null } | undefined;
   stop(): void;
 }
 
@@ -63,12 +67,13 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
 
   // Containers sent a stop signal and not dead yet: they drain (no new requests) from the kill event on.
   const stopping = new Set<string>();
+  const buildOptions = opts.nipIoHostIp === undefined ? {} : { nipIoHostIp: opts.nipIoHostIp };
   let lastListing: { containers: ContainerInfo[]; placement: ProxyPlacement | null } | undefined;
 
   function fromListing(): RoutingTable {
     const listing = lastListing as NonNullable<typeof lastListing>;
     const containers = listing.containers.map((c) => (stopping.has(c.id) ? { ...c, stopping: true } : c));
-    return buildRoutingTable(containers, listing.placement);
+    return buildRoutingTable(containers, listing.placement, buildOptions);
   }
 
   async function build(): Promise<RoutingTable> {
@@ -184,6 +189,11 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
       }
     },
     snapshot: build,
+    current() {
+      if (lastListing === undefined) return undefined;
+      const listing = lastListing;
+      return { containers: listing.containers.map((c) => (stopping.has(c.id) ? { ...c, stopping: true } : c)), placement: listing.placement };
+    },
     stop() {
       stopped = true;
       debouncer.cancel();

@@ -1,0 +1,39 @@
+import type { Explanation } from '../discovery/explain-container.ts';
+import type { RoutesView } from './admin-server.ts';
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
+}
+
+/** `berth routes`: one line per backend, hosts without backends shown too, then the skipped containers. */
+export function formatRoutes(view: RoutesView): string {
+  const rows: string[][] = [['HOST', 'PATH', 'BACKEND', 'ADDRESS', 'STATE']];
+  for (const host of view.hosts) {
+    for (const route of host.routes) {
+      if (route.backends.length === 0) rows.push([host.hostname, route.path, '-', '-', 'no reachable backend']);
+      for (const b of route.backends) {
+        const address = b.address.includes(':') ? `[${b.address}]:${b.port}` : `${b.address}:${b.port}`;
+        rows.push([host.hostname, route.path, b.container, address, b.state]);
+      }
+    }
+  }
+  let out = view.hosts.length === 0 ? 'no routes: no running container sets VIRTUAL_HOST\n' : `${table(rows)}\n`;
+  if (view.issues.length > 0) {
+    out += `\nnot routed (${view.issues.length}):\n`;
+    for (const i of view.issues) out += `  ${i.containerName}: ${i.message.replace(`container ${i.containerName}: `, '')} [${i.code}]\n`;
+  }
+  return out;
+}
+
+/** `berth explain <container>`: a verdict line, the backends, then the findings. */
+export function formatExplanation(e: Explanation): string {
+  if (e.container === undefined) return `${e.query}: not found\n  - ${e.findings.join('\n  - ')}\n`;
+  const verdict = e.routed ? 'routed' : 'NOT routed';
+  let out = `${e.container.name} (${e.container.id.slice(0, 12)}): ${verdict}\n`;
+  for (const b of e.backends) {
+    out += `  ${b.host}${b.path === '/' ? '' : b.path} -> ${b.address}:${b.port} on ${b.network}: ${b.state} (${b.detail})\n`;
+  }
+  for (const f of e.findings) out += `  - ${f}\n`;
+  return out;
+}
