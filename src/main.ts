@@ -6,7 +6,11 @@ import { BerthError, errorMessage } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { createNginxDataPlane } from './nginx/index.ts';
 import { createNodeDataPlane } from './proxy/index.ts';
+import { ReadinessTracker } from './readiness/index.ts';
 import { EMPTY_TABLE, type RoutingTable } from './routing-table.ts';
+import { startAdminServer, type AdminState } from './admin/index.ts';
+import { explainContainer } from './discovery/explain-container.ts';
+import { detectHostIp } from './host-ip.ts';
 import { hostChanges, newIssues } from './table-changes.ts';
 
 /** Refuses to start when a unix socket is not there, with the fix in the message (the most common setup error). */
@@ -21,8 +25,18 @@ export function checkDockerSocket(config: Config): void {
   );
 }
 
-export function createDiscoveryFor(config: Config, logger: Logger, engine: DockerEngine): Discovery {
+/** The host address of nip.io names, when BERTH_NIP_IO is on. */
+export function nipIoHostIp(config: Config, logger: Logger): string | undefined {
+  if (!config.nipIo) return undefined;
+  if (config.hostIp !== undefined) return config.hostIp;
+  const { ip, detected } = detectHostIp();
+  if (!detected) logger.info({ hostIp: ip }, 'BERTH_NIP_IO: the host address could not be detected (berth runs in a container?); set BERTH_HOST_IP');
+  return ip;
+}
+
+export function createDiscoveryFor(config: Config, logger: Logger, engine: DockerEngine, hostIp = nipIoHostIp(config, logger)): Discovery {
   return createDiscovery({
+    ...(hostIp === undefined ? {} : { nipIoHostIp: hostIp }),
     engine,
     logger,
     debounceMinMs: config.debounceMinMs,
@@ -32,12 +46,13 @@ export function createDiscoveryFor(config: Config, logger: Logger, engine: Docke
   });
 }
 
-function createPlane(config: Config, logger: Logger, engine: DockerEngine): DataPlane {
-  if (config.mode === 'node') return createNodeDataPlane({ config, logger });
+function createPlane(config: Config, logger: Logger, engine: DockerEngine, readiness: ReadinessTracker): DataPlane {
+  if (config.mode === 'node') return createNodeDataPlane({ config, logger, readiness });
   const label = config.nginx.containerLabel;
   return createNginxDataPlane({
     config,
     logger,
+    readiness,
     notifyExternal: async () => {
       const n = await engine.signalByLabel(label, 'SIGHUP');
       if (n === 0) logger.warn({ module: 'nginx', label }, 'no running nginx container carries the label; nothing reloaded');
@@ -61,8 +76,10 @@ function logTable(logger: Logger, prev: RoutingTable, next: RoutingTable): void 
 export async function run(config: Config, logger: Logger, version: string): Promise<number> {
   checkDockerSocket(config);
   const engine = createDockerEngine(config.dockerHost);
-  const discovery = createDiscoveryFor(config, logger, engine);
-  const plane = createPlane(config, logger, engine);
+  const hostIp = nipIoHostIp(config, logger);
+  const discovery = createDiscoveryFor(config, logger, engine, hostIp);
+  const readiness = new ReadinessTracker({ logger, admission: config.admission, drain: config.drain, circuitOpenMs: config.circuitBreakMs });
+  const plane = createPlane(config, logger, engine, readiness);
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -78,9 +95,26 @@ export async function run(config: Config, logger: Logger, version: string): Prom
 
   let prev = EMPTY_TABLE;
   let started = false;
+  const adminState: AdminState = {
+    ready: () => started && !stopping,
+    routes: () => ({
+      hosts: prev.hosts.map((h) => ({
+        hostname: h.hostname,
+        routes: h.routes.map((r) => ({
+          path: r.path,
+          backends: r.upstreams.map((u) => ({ container: u.containerName, address: u.address, port: u.port, network: u.network, state: readiness.state(u), health: u.health })),
+        })),
+      })),
+      issues: prev.issues,
+    }),
+    explain: (query) =>
+      explainContainer(query, discovery.current() ?? { containers: [], placement: null }, prev, (u) => readiness.state(u), hostIp === undefined ? {} : { nipIoHostIp: hostIp }),
+  };
+  const admin = await startAdminServer(config.admin, adminState, logger);
   for await (const table of discovery.tables()) {
     logTable(logger, prev, table);
     prev = table;
+    readiness.update(table);
     await plane.apply(table);
     if (!started) {
       await plane.start();
@@ -93,6 +127,8 @@ export async function run(config: Config, logger: Logger, version: string): Prom
     }
   }
   if (started) await plane.stop(config.shutdownTimeoutMs);
+  readiness.stop();
+  await admin?.close();
   logger.info('stopped');
   return 0;
 }

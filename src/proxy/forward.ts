@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { downstreamResponseHeaders } from './forwarded-headers.ts';
+import { RequestBody } from './request-body.ts';
 
 /**
  * The only module that speaks to the upstream HTTP client (undici). `Dispatcher.stream` writes the upstream body
@@ -10,7 +11,8 @@ import { downstreamResponseHeaders } from './forwarded-headers.ts';
  *
  * Abort rules: a client that goes away before the response is complete aborts the upstream request (the signal
  * before the head, undici's `finished(res)` watcher after it); an upstream failure after the head destroys `res`, so
- * the client sees a truncated response instead of a silently short one.
+ * the client sees a truncated response instead of a silently short one. A failure before the head leaves `req` and
+ * `res` untouched (the body goes through a per-attempt RequestBody), so the caller may retry or answer itself.
  */
 
 export interface ForwardResult {
@@ -20,6 +22,10 @@ export interface ForwardResult {
   readonly headersSent: boolean;
   /** The client went away first (not an upstream fault). */
   readonly clientAborted: boolean;
+  /** The upstream's response head arrived (the request was delivered). */
+  readonly responseStarted: boolean;
+  /** Part of the request body was read for this attempt: it cannot be replayed. */
+  readonly bodyTouched: boolean;
 }
 
 export interface ForwardRequest {
@@ -73,6 +79,8 @@ export function forward(upstream: Dispatcher, request: ForwardRequest, done: (re
   const { req, res } = request;
   const controller = new AbortEmitter();
   let clientAborted = false;
+  let responseStarted = false;
+  const body = hasRequestBody(req) ? new RequestBody(req) : null;
   const onClose = (): void => {
     if (res.writableFinished) return;
     clientAborted = true;
@@ -84,11 +92,12 @@ export function forward(upstream: Dispatcher, request: ForwardRequest, done: (re
       path: request.path,
       method: req.method as Dispatcher.HttpMethod,
       headers: request.headers,
-      body: hasRequestBody(req) ? req : null,
+      body,
       signal: controller,
       opaque: res,
     },
     ({ statusCode, headers, opaque }) => {
+      responseStarted = true;
       const out = downstreamResponseHeaders(headers);
       if (request.closeConnection()) out['connection'] = 'close';
       opaque.writeHead(statusCode, out);
@@ -100,7 +109,14 @@ export function forward(upstream: Dispatcher, request: ForwardRequest, done: (re
     },
     (err) => {
       res.off('close', onClose);
-      done({ error: err, headersSent: res.headersSent, clientAborted: clientAborted || (err !== null && req.destroyed) });
+      done({
+        error: err,
+        headersSent: res.headersSent,
+        // A fully read request is destroyed too (autoDestroy): only an incomplete one means the client went away.
+        clientAborted: clientAborted || (err !== null && req.destroyed && !req.complete),
+        responseStarted,
+        bodyTouched: body?.touched ?? false,
+      });
     },
   );
 }

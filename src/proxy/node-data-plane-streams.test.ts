@@ -93,7 +93,8 @@ describe('node data plane: bodies, aborts and timeouts', () => {
 
   it('does not let a stalled request body hold the upstream forever', async () => {
     const backend = await startHoldingBackend('stalled');
-    const plane = await startPlane(table({ 'held.test': [upstream(backend.port)] }), { upstreamTimeoutMs: 200 });
+    // The client idle timeout also covers the wait for a ready backend: keep that wait short here.
+    const plane = await startPlane(table({ 'held.test': [upstream(backend.port)] }), { upstreamTimeoutMs: 200, backendWaitMs: 100 });
     try {
       const req = request({ host: '127.0.0.1', port: plane.port, method: 'POST', path: '/', headers: { host: 'held.test', 'content-length': '1000' }, agent: false });
       req.on('error', () => undefined);
@@ -291,7 +292,7 @@ describe('node data plane: upgrade tunnels', () => {
 
   it('answers 502 on the socket when the upstream refuses the tunnel, 503 for unknown hosts', async () => {
     const { freePort } = await import('./test-harness.ts');
-    const plane = await startPlane(table({ 'dead.test': [upstream(await freePort())] }));
+    const plane = await startPlane(table({ 'dead.test': [upstream(await freePort())] }), { admission: 'start', backendWaitMs: 0 });
     try {
       const upgrade = (host: string): string => `GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n`;
       const dead = await rawExchange(plane.port ?? 0, upgrade('dead.test'));

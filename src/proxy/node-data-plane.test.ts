@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { NodeDataPlane } from './node-data-plane.ts';
-import { freePort, rawExchange, send, startEchoBackend, startPlane, table, upstream, type Backend } from './test-harness.ts';
+import { freePort, rawExchange, send, startEchoBackend, startPlane, table, upstream, type Backend, type TestPlane } from './test-harness.ts';
 
 interface Echo {
   name: string;
@@ -13,7 +12,7 @@ interface Echo {
 describe('node data plane: routing and headers', () => {
   let a: Backend;
   let b: Backend;
-  let plane: NodeDataPlane;
+  let plane: TestPlane;
   let port: number;
 
   before(async () => {
@@ -161,9 +160,9 @@ describe('node data plane: settings', () => {
     }
   });
 
-  it('answers 502 UPSTREAM_UNREACHABLE when the backend refuses connections', async () => {
+  it('answers 502 UPSTREAM_UNREACHABLE when a backend admitted at start refuses connections (no wait)', async () => {
     const dead = await freePort();
-    const plane = await startPlane(table({ 'dead.test': [upstream(dead, 'dead')] }));
+    const plane = await startPlane(table({ 'dead.test': [upstream(dead, 'dead')] }), { admission: 'start', backendWaitMs: 0 });
     try {
       const r = await send(plane.port ?? 0, { headers: { host: 'dead.test' } });
       assert.equal(r.status, 502);
@@ -176,9 +175,10 @@ describe('node data plane: settings', () => {
   it('fails to start with ERR_LISTEN_FAILED when the port is taken', async () => {
     const a = await startEchoBackend('a');
     const { createNodeDataPlane } = await import('./node-data-plane.ts');
-    const { testConfig } = await import('./test-harness.ts');
+    const { testConfig, readinessFor } = await import('./test-harness.ts');
     const { createLogger } = await import('../logger.ts');
-    const plane = createNodeDataPlane({ config: await testConfig({ httpPort: a.port }), logger: createLogger('silent', false) });
+    const config = await testConfig({ httpPort: a.port });
+    const plane = createNodeDataPlane({ config, logger: createLogger('silent', false), readiness: readinessFor(config) });
     try {
       await assert.rejects(plane.start(), { code: 'ERR_LISTEN_FAILED' });
     } finally {

@@ -4,15 +4,20 @@ import type { Config } from '../config.ts';
 import type { DataPlane } from '../data-plane.ts';
 import { BerthError, errorMessage } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import type { ReadinessTracker } from '../readiness/index.ts';
 import { EMPTY_TABLE, type RoutingTable, type Upstream } from '../routing-table.ts';
-import { forward, type ForwardResult } from './forward.ts';
+import { deliver, WAIT, WAIT_VANISHED, type AttemptOutcome, type DeliverySettings, type Selection } from './delivery.ts';
+import { forward, hasRequestBody, type ForwardResult } from './forward.ts';
 import { serializeRequestHead, upstreamRequestHeaders } from './forwarded-headers.ts';
 import { clientAddress, parseRequestTarget, type RequestTarget } from './request-target.ts';
-import { errorCode, proxyError, sendProxyError, upstreamFailure, writeRawProxyError, type ProxyError } from './responses.ts';
+import { errorCode, proxyError, sendProxyError, writeRawProxyError, type ProxyError } from './responses.ts';
+import { classifyFailure, isConnectionFailure, mayRetry } from './retry-policy.ts';
 import { RoundRobin } from './round-robin.ts';
 import { buildRouteIndex, type RouteIndex } from './route-index.ts';
+import { Tombstones } from './tombstones.ts';
 import { UpstreamPools, upstreamKey } from './upstream-pools.ts';
 import { Tunnels } from './upgrade-tunnel.ts';
+import { WaitQueue } from './wait-queue.ts';
 
 export type ProxyConfig = Pick<
   Config,
@@ -24,23 +29,33 @@ export type ProxyConfig = Pick<
   | 'upstreamTimeoutMs'
   | 'clientHeaderTimeoutMs'
   | 'clientKeepAliveTimeoutMs'
+  | 'backendWaitMs'
+  | 'drainUpgradeTimeoutMs'
 >;
 
 export interface NodeDataPlaneOptions {
   readonly config: ProxyConfig;
   readonly logger: Logger;
+  /** Which upstreams may receive new requests (shared with main; main calls `update(table)` before `apply`). */
+  readonly readiness: ReadinessTracker;
   /** How long an upstream's connection pool outlives its removal from the table (default 60 s). */
   readonly poolRetireAfterMs?: number;
+  /** Requests allowed to wait for a ready backend at once; beyond, 503 at once (default 1024). */
+  readonly maxWaiting?: number;
 }
 
-export type NodeDataPlane = DataPlane & { readonly port: number | undefined };
-
-/** Where a request goes: an upstream, or the error the proxy answers itself. */
-type Resolution = { readonly upstream: Upstream; readonly target: RequestTarget } | { readonly error: ProxyError };
+export type NodeDataPlane = DataPlane & {
+  readonly port: number | undefined;
+  /** Requests currently waiting for a ready backend. */
+  readonly waiting: number;
+};
 
 /**
  * The Node data plane: one HTTP listener, a route index swapped as a single reference per apply, round robin per
- * route, undici pools per upstream and raw TCP tunnels for protocol switches.
+ * route over the upstreams the readiness tracker calls ready, undici pools per upstream and raw TCP tunnels for
+ * protocol switches. Requests with no ready upstream wait (bounded) in a WaitQueue, woken by readiness changes and
+ * applies; failures that allow it are retried on another upstream (delivery.ts). Nothing in flight is ever aborted
+ * by a table or readiness change.
  */
 class NodePlane implements NodeDataPlane {
   readonly name = 'node' as const;
@@ -49,6 +64,12 @@ class NodePlane implements NodeDataPlane {
   readonly #balancer = new RoundRobin();
   readonly #pools: UpstreamPools;
   readonly #tunnels: Tunnels;
+  readonly #readiness: ReadinessTracker;
+  readonly #waits: WaitQueue;
+  readonly #tombstones: Tombstones;
+  readonly #delivery: DeliverySettings;
+  readonly #unsubscribe: () => void;
+  #table: RoutingTable = EMPTY_TABLE;
   #index: RouteIndex;
   #server: Server | undefined;
   #closing = false;
@@ -57,6 +78,11 @@ class NodePlane implements NodeDataPlane {
     const c = options.config;
     this.#config = c;
     this.#log = options.logger.child({ module: 'proxy' });
+    this.#readiness = options.readiness;
+    this.#waits = new WaitQueue(options.maxWaiting ?? 1024);
+    this.#tombstones = new Tombstones(c.backendWaitMs);
+    this.#delivery = { waits: this.#waits, readiness: this.#readiness, log: this.#log, backendWaitMs: c.backendWaitMs, closing: () => this.#closing };
+    this.#unsubscribe = this.#readiness.onChange(() => this.#onReadinessChange());
     this.#index = buildRouteIndex(EMPTY_TABLE, c.defaultHost);
     this.#pools = new UpstreamPools({
       connectTimeoutMs: c.upstreamConnectTimeoutMs,
@@ -71,11 +97,38 @@ class NodePlane implements NodeDataPlane {
     return address !== null && typeof address === 'object' ? address.port : this.#config.httpPort;
   }
 
+  get waiting(): number {
+    return this.#waits.size;
+  }
+
   async apply(table: RoutingTable): Promise<void> {
     const index = buildRouteIndex(table, this.#config.defaultHost);
+    this.#tombstones.update(this.#table, table);
+    this.#table = table;
     this.#index = index; // requests in flight keep the index they resolved against
     this.#balancer.retain(index.routeKeys);
     this.#pools.update(table);
+    this.#onReadinessChange();
+  }
+
+  /** Waiters re-resolve; tunnels to backends that started draining get their grace period. */
+  #onReadinessChange(): void {
+    if (this.#closing) return;
+    this.#waits.wakeAll();
+    if (this.#tunnels.size === 0) return;
+    const states = new Map<string, 'draining' | 'serving'>();
+    for (const host of this.#table.hosts) {
+      for (const route of host.routes) {
+        for (const u of route.upstreams) {
+          const key = upstreamKey(u);
+          if (states.get(key) !== 'draining') states.set(key, this.#readiness.state(u) === 'draining' ? 'draining' : 'serving');
+        }
+      }
+    }
+    const graceMs = this.#config.drainUpgradeTimeoutMs;
+    this.#tunnels.drain((key) => states.get(key) ?? 'absent', graceMs, (upstream) => {
+      this.#log.warn({ upstream, graceMs }, 'closing an upgraded connection to a draining backend after its grace period');
+    });
   }
 
   async start(): Promise<void> {
@@ -90,7 +143,8 @@ class NodePlane implements NodeDataPlane {
     });
     // Idle timeout on client sockets so a slow (or stalled) request body cannot hold an upstream forever. It is a
     // little longer than the upstream timeout so that a silent upstream is answered with 504 before the socket goes.
-    server.timeout = c.upstreamTimeoutMs + Math.max(1000, Math.floor(c.upstreamTimeoutMs / 10));
+    // A request waiting for a ready backend is idle too: the timeout must outlast that wait as well.
+    server.timeout = Math.max(c.upstreamTimeoutMs + Math.max(1000, Math.floor(c.upstreamTimeoutMs / 10)), c.backendWaitMs + 1000);
     server.on('request', (req, res) => this.#onRequest(req, res));
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
     // nginx answers CONNECT with 400; Node would just drop the socket.
@@ -114,6 +168,8 @@ class NodePlane implements NodeDataPlane {
 
   async stop(graceMs: number): Promise<void> {
     this.#closing = true;
+    this.#unsubscribe();
+    this.#waits.expireAll(); // waiting requests are answered now (503, connection: close), not after the wait
     const server = this.#server;
     if (server === undefined) {
       await this.#pools.close(true);
@@ -139,18 +195,21 @@ class NodePlane implements NodeDataPlane {
     await this.#pools.close(outcome === 'timeout');
   }
 
-  #resolve(req: IncomingMessage): Resolution {
-    const target = parseRequestTarget(req.url ?? '/', req.headers.host);
+  /** Resolves a request against the current table: a ready upstream not tried yet, an error, or "wait". */
+  #select(target: RequestTarget, tried: ReadonlySet<string>): Selection {
     const found = this.#index.lookup(target.host, target.path);
-    if (found.kind === 'no-host') return { error: proxyError('NO_ROUTE', `no route for host ${JSON.stringify(target.host)}`) };
+    if ((found.kind === 'no-host' || found.viaDefault) && this.#tombstones.has(target.host)) return WAIT_VANISHED;
+    if (found.kind === 'no-host') return { kind: 'error', error: proxyError('NO_ROUTE', `no route for host ${JSON.stringify(target.host)}`) };
     if (found.kind === 'no-location') {
-      return { error: proxyError('NO_LOCATION', `no location for path ${JSON.stringify(target.path)} on host ${JSON.stringify(found.vhost.hostname)}`) };
+      return { kind: 'error', error: proxyError('NO_LOCATION', `no location for path ${JSON.stringify(target.path)} on host ${JSON.stringify(found.vhost.hostname)}`) };
     }
-    const upstream = this.#balancer.pick(found.key, found.route.upstreams);
-    if (upstream === undefined) {
-      return { error: proxyError('NO_BACKEND', `no backend available for host ${JSON.stringify(found.vhost.hostname)}`) };
+    if (found.route.upstreams.length === 0) {
+      // Host claimed by running containers none of which is reachable: a configuration problem, not a transition.
+      return { kind: 'error', error: proxyError('NO_BACKEND', `no backend available for host ${JSON.stringify(found.vhost.hostname)}`) };
     }
-    return { upstream, target };
+    const readiness = this.#readiness;
+    const upstream = this.#balancer.pickWhere(found.key, found.route.upstreams, (u: Upstream) => readiness.isReady(u) && (tried.size === 0 || !tried.has(upstreamKey(u))));
+    return upstream === undefined ? WAIT : { kind: 'upstream', upstream };
   }
 
   #headers(req: IncomingMessage, target: RequestTarget, upgrade: boolean): Record<string, string | string[]> {
@@ -165,50 +224,75 @@ class NodePlane implements NodeDataPlane {
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const resolution = this.#resolve(req);
-    if ('error' in resolution) {
-      sendProxyError(res, resolution.error, this.#closing);
-      return;
-    }
-    const { upstream, target } = resolution;
-    const key = upstreamKey(upstream);
-    forward(
-      this.#pools.get(key),
-      { req, res, path: target.uri, headers: this.#headers(req, target, false), closeConnection: () => this.#closing },
-      (result) => this.#afterForward(result, res, target.host, key),
-    );
+    const target = parseRequestTarget(req.url ?? '/', req.headers.host);
+    let headers: Record<string, string | string[]> | undefined;
+    deliver(this.#delivery, {
+      host: target.host,
+      select: (tried) => this.#select(target, tried),
+      attempt: (upstream, done) => {
+        headers ??= this.#headers(req, target, false);
+        const key = upstreamKey(upstream);
+        const request = { req, res, path: target.uri, headers, closeConnection: () => this.#closing };
+        forward(this.#pools.get(key), request, (result) => done(this.#outcome(result, req.method, target.host, key)));
+      },
+      // An unread request body would otherwise be drained before the next request on this connection.
+      answer: (error) => sendProxyError(res, error, this.#closing || (hasRequestBody(req) && !req.complete)),
+      closeSignal: res,
+    });
   }
 
-  #afterForward(result: ForwardResult, res: ServerResponse, host: string, upstream: string): void {
-    if (result.error === null) return;
+  #outcome(result: ForwardResult, method: string | undefined, host: string, upstream: string): AttemptOutcome {
+    // retry-policy.ts decides; here only what forward() observed is translated.
+    if (result.error === null) return { kind: 'done', delivered: true };
     if (result.clientAborted) {
       this.#log.debug({ host, upstream, code: errorCode(result.error) }, 'client aborted');
-      return;
+      return { kind: 'done', delivered: result.responseStarted };
     }
-    this.#log.warn({ host, upstream, code: errorCode(result.error), headersSent: result.headersSent }, 'upstream request failed');
-    sendProxyError(res, upstreamFailure(result.error, upstream), this.#closing);
+    if (result.headersSent) {
+      // Part of the response reached the client: the only remedy left is to cut it (sendProxyError does).
+      return { kind: 'failed', error: result.error, retry: false, connection: false };
+    }
+    const failure = classifyFailure(result.error, result.responseStarted);
+    return { kind: 'failed', error: result.error, retry: mayRetry(failure, method, result.bodyTouched), connection: isConnectionFailure(failure) };
   }
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const resolution = this.#closing ? { error: proxyError('NO_ROUTE', 'shutting down') } : this.#resolve(req);
-    if ('error' in resolution) {
-      writeRawProxyError(socket, resolution.error);
+    if (this.#closing) {
+      writeRawProxyError(socket, proxyError('NO_ROUTE', 'shutting down'));
       return;
     }
-    const { upstream, target } = resolution;
-    const key = upstreamKey(upstream);
-    this.#tunnels.open({
-      client: socket,
-      head,
-      address: upstream.address,
-      port: upstream.port,
-      requestHead: serializeRequestHead(req.method ?? 'GET', target.uri, this.#headers(req, target, true)),
-      onFailure: (err) => {
-        this.#log.warn({ host: target.host, upstream: key, code: errorCode(err) }, 'upgrade to upstream failed');
-        writeRawProxyError(socket, upstreamFailure(err, key));
+    // node:http removed its own error handler from an upgraded socket: without one, a client reset while the request
+    // waits for a backend would be an uncaught error. The tunnel adds its own handlers.
+    socket.on('error', ignore);
+    const target = parseRequestTarget(req.url ?? '/', req.headers.host);
+    let requestHead: string | undefined;
+    deliver(this.#delivery, {
+      host: target.host,
+      select: (tried) => this.#select(target, tried),
+      attempt: (upstream, done) => {
+        requestHead ??= serializeRequestHead(req.method ?? 'GET', target.uri, this.#headers(req, target, true));
+        this.#tunnels.open({
+          client: socket,
+          head,
+          address: upstream.address,
+          port: upstream.port,
+          upstream: upstreamKey(upstream),
+          requestHead,
+          // Only connect-phase failures are retried: after the connect, the client's bytes may be on their way.
+          onFailure: (error) => {
+            const failure = classifyFailure(error, false);
+            done({ kind: 'failed', error, retry: failure === 'not-sent', connection: failure === 'not-sent' });
+          },
+        });
       },
+      answer: (error: ProxyError) => writeRawProxyError(socket, error),
+      closeSignal: socket,
     });
   }
+}
+
+function ignore(): void {
+  // errors end up as `close`, which is what the tunnel and the wait queue listen to
 }
 
 export function createNodeDataPlane(options: NodeDataPlaneOptions): NodeDataPlane {

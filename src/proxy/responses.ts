@@ -4,13 +4,16 @@ import type { Duplex } from 'node:stream';
 /**
  * Error answers the proxy itself produces: a short plain-text line plus `X-Berth-Error: <code>` so a user can tell a
  * berth error from a backend's. Status choices follow nginx: unknown host 503, known host without backend 502,
- * connection refused/reset 502, connect or read timeout 504, no location for the path 404.
+ * connection refused/reset 502, connect or read timeout 504, no location for the path 404. A host whose backends are
+ * all starting, draining or out of rotation is answered 503 + Retry-After (NO_READY_BACKEND) after a bounded wait:
+ * the condition is temporary, which is exactly what 503 + Retry-After says (RFC 9110 section 15.6.4).
  */
 
 export type ProxyErrorCode =
   | 'NO_ROUTE'
   | 'NO_LOCATION'
   | 'NO_BACKEND'
+  | 'NO_READY_BACKEND'
   | 'UPSTREAM_UNREACHABLE'
   | 'UPSTREAM_TIMEOUT'
   | 'UPSTREAM_ERROR'
@@ -20,6 +23,7 @@ const STATUS: Record<ProxyErrorCode, number> = {
   NO_ROUTE: 503,
   NO_LOCATION: 404,
   NO_BACKEND: 502,
+  NO_READY_BACKEND: 503,
   UPSTREAM_UNREACHABLE: 502,
   UPSTREAM_TIMEOUT: 504,
   UPSTREAM_ERROR: 502,
@@ -38,11 +42,14 @@ export interface ProxyError {
   readonly status: number;
   readonly code: ProxyErrorCode;
   readonly body: string;
+  /** Seconds for a `Retry-After` header (temporary conditions only). */
+  readonly retryAfterS?: number;
 }
 
-export function proxyError(code: ProxyErrorCode, detail: string): ProxyError {
+export function proxyError(code: ProxyErrorCode, detail: string, retryAfterS?: number): ProxyError {
   const status = STATUS[code];
-  return { status, code, body: `${status} ${REASON[status] ?? ''}: ${detail}\n` };
+  const body = `${status} ${REASON[status] ?? ''}: ${detail}\n`;
+  return retryAfterS === undefined ? { status, code, body } : { status, code, body, retryAfterS: Math.max(1, Math.ceil(retryAfterS)) };
 }
 
 /** Answers on a ServerResponse when nothing was sent yet; otherwise the response is cut (the client sees it). */
@@ -55,6 +62,7 @@ export function sendProxyError(res: ServerResponse, error: ProxyError, closeConn
     'content-type': 'text/plain; charset=utf-8',
     'content-length': Buffer.byteLength(error.body),
     'x-berth-error': error.code,
+    ...(error.retryAfterS === undefined ? {} : { 'retry-after': String(error.retryAfterS) }),
     ...(closeConnection ? { connection: 'close' } : {}),
   });
   res.end(error.body);
@@ -68,6 +76,7 @@ export function writeRawProxyError(socket: Duplex, error: ProxyError): void {
     'content-type: text/plain; charset=utf-8\r\n' +
     `content-length: ${Buffer.byteLength(error.body)}\r\n` +
     `x-berth-error: ${error.code}\r\n` +
+    (error.retryAfterS === undefined ? '' : `retry-after: ${error.retryAfterS}\r\n`) +
     'connection: close\r\n\r\n';
   socket.end(head + error.body);
 }

@@ -12,6 +12,24 @@ export class RoundRobin {
     return items[n % items.length];
   }
 
+  /**
+   * The next item in rotation that passes `eligible` (ready, not tried yet by this request); the rotation resumes
+   * after it, so skipped items do not shift the balance between the eligible ones.
+   */
+  pickWhere<T>(key: string, items: readonly T[], eligible: (item: T) => boolean): T | undefined {
+    const n = items.length;
+    if (n === 0) return undefined;
+    const start = (this.#next.get(key) ?? 0) % n;
+    for (let i = 0; i < n; i++) {
+      const at = start + i < n ? start + i : start + i - n;
+      const item = items[at] as T;
+      if (!eligible(item)) continue;
+      this.#next.set(key, at + 1 >= n ? 0 : at + 1);
+      return item;
+    }
+    return undefined;
+  }
+
   /** Forget keys no longer routed. */
   retain(keys: ReadonlySet<string>): void {
     for (const key of this.#next.keys()) if (!keys.has(key)) this.#next.delete(key);

@@ -7,9 +7,10 @@ import type { Route, RoutingTable, VirtualHost } from '../routing-table.ts';
  * (`*.example.com`, `.example.com`), then the longest trailing wildcard (`www.*`), then regexes (`~...`) in table order.
  */
 
+/** `viaDefault`: the request's host matched nothing and DEFAULT_HOST answered for it. */
 export type RouteLookup =
-  | { readonly kind: 'route'; readonly vhost: VirtualHost; readonly route: Route; readonly key: string }
-  | { readonly kind: 'no-location'; readonly vhost: VirtualHost }
+  | { readonly kind: 'route'; readonly vhost: VirtualHost; readonly route: Route; readonly key: string; readonly viaDefault: boolean }
+  | { readonly kind: 'no-location'; readonly vhost: VirtualHost; readonly viaDefault: boolean }
   | { readonly kind: 'no-host' };
 
 export interface RouteIndex {
@@ -42,13 +43,13 @@ function compileRegex(hostname: string): RegExp | undefined {
   }
 }
 
-function matchPath(host: CompiledHost, path: string): RouteLookup {
+function matchPath(host: CompiledHost, path: string, viaDefault: boolean): RouteLookup {
   for (const route of host.routes) {
     if (path.startsWith(route.path)) {
-      return { kind: 'route', vhost: host.vhost, route, key: routeKey(host.vhost.hostname, route.path) };
+      return { kind: 'route', vhost: host.vhost, route, key: routeKey(host.vhost.hostname, route.path), viaDefault };
     }
   }
-  return { kind: 'no-location', vhost: host.vhost };
+  return { kind: 'no-location', vhost: host.vhost, viaDefault };
 }
 
 export function buildRouteIndex(table: RoutingTable, defaultHost?: string): RouteIndex {
@@ -93,8 +94,9 @@ export function buildRouteIndex(table: RoutingTable, defaultHost?: string): Rout
   return {
     routeKeys,
     lookup(host: string, path: string): RouteLookup {
-      const found = (host === '' ? undefined : findHost(host)) ?? fallback;
-      return found === undefined ? { kind: 'no-host' } : matchPath(found, path);
+      const direct = host === '' ? undefined : findHost(host);
+      if (direct !== undefined) return matchPath(direct, path, false);
+      return fallback === undefined ? { kind: 'no-host' } : matchPath(fallback, path, true);
     },
   };
 }

@@ -6,8 +6,9 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type Re
 import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import { loadConfig, type Config } from '../config.ts';
 import { createLogger } from '../logger.ts';
+import { ReadinessTracker, type ProbeFn } from '../readiness/index.ts';
 import type { RoutingTable, Upstream } from '../routing-table.ts';
-import { createNodeDataPlane, type NodeDataPlane } from './node-data-plane.ts';
+import { createNodeDataPlane, type NodeDataPlane, type NodeDataPlaneOptions } from './node-data-plane.ts';
 
 export async function freePort(): Promise<number> {
   const probe = createNetServer();
@@ -69,8 +70,47 @@ export async function testConfig(overrides: Partial<Config> = {}): Promise<Confi
   return { ...base, ...overrides };
 }
 
-export async function startPlane(first: RoutingTable, overrides: Partial<Config> = {}): Promise<NodeDataPlane> {
-  const plane = createNodeDataPlane({ config: await testConfig(overrides), logger: createLogger('silent', false) });
+/** A plane wired like main.ts wires it: `apply` updates the readiness tracker first, `stop` stops it too. */
+export interface TestPlane extends NodeDataPlane {
+  readonly readiness: ReadinessTracker;
+  readonly config: Config;
+}
+
+export interface PlaneExtras {
+  /** Injected readiness probe (default: the real TCP/HTTP probes). */
+  readonly probe?: ProbeFn;
+  readonly maxWaiting?: NodeDataPlaneOptions['maxWaiting'];
+}
+
+export function readinessFor(config: Config, probe?: ProbeFn): ReadinessTracker {
+  const logger = createLogger('silent', false);
+  return new ReadinessTracker({ logger, admission: config.admission, drain: config.drain, circuitOpenMs: config.circuitBreakMs, probe });
+}
+
+export async function startPlane(first: RoutingTable, overrides: Partial<Config> = {}, extras: PlaneExtras = {}): Promise<TestPlane> {
+  const config = await testConfig(overrides);
+  const readiness = readinessFor(config, extras.probe);
+  const inner = createNodeDataPlane({ config, logger: createLogger('silent', false), readiness, maxWaiting: extras.maxWaiting });
+  const plane: TestPlane = {
+    name: inner.name,
+    readiness,
+    config,
+    get port() {
+      return inner.port;
+    },
+    get waiting() {
+      return inner.waiting;
+    },
+    start: () => inner.start(),
+    apply: async (t) => {
+      readiness.update(t);
+      await inner.apply(t);
+    },
+    stop: async (graceMs) => {
+      await inner.stop(graceMs);
+      readiness.stop();
+    },
+  };
   await plane.apply(first);
   await plane.start();
   return plane;

@@ -7,7 +7,8 @@ import type { Duplex } from 'node:stream';
  * Until the upstream has answered, time is bounded (connect timeout, then answer timeout) and a failure is reported
  * to `onFailure` while nothing has been written to the client yet, so the caller can still answer 502/504. After the
  * switch there is no idle timeout (WebSockets may be silent for hours) but TCP keep-alive is on, and the two sockets
- * live and die together.
+ * live and die together. Table changes do not touch tunnels; a tunnel whose upstream starts draining (its container
+ * got its stop signal) is given a grace period, then closed (`drain`).
  */
 
 export interface TunnelSettings {
@@ -22,6 +23,8 @@ export interface TunnelRequest {
   readonly head: Buffer;
   readonly address: string;
   readonly port: number;
+  /** upstreamKey of the backend (draining is decided per key). */
+  readonly upstream: string;
   /** Serialised request head for the upstream. */
   readonly requestHead: string;
   /** Called at most once, only if the upstream failed before any byte reached the client. */
@@ -42,6 +45,8 @@ class Tunnel {
   readonly #settings: TunnelSettings;
   readonly #onEnd: (t: Tunnel) => void;
   readonly upstream: Socket;
+  /** Set while the backend drains: the tunnel is closed when it fires. */
+  drainTimer: NodeJS.Timeout | undefined;
   #timer: NodeJS.Timeout | undefined;
   #answered = false;
   #failed = false;
@@ -64,12 +69,18 @@ class Tunnel {
       if (this.#answered) this.destroy();
       else this.#fail(new Error('upstream closed the connection before answering'));
     });
-    client.on('error', () => this.destroy());
-    client.once('close', () => this.destroy());
+    client.on('error', this.#onClientGone);
+    client.once('close', this.#onClientGone);
   }
+
+  readonly #onClientGone = (): void => this.destroy();
 
   get client(): Duplex {
     return this.#request.client;
+  }
+
+  get key(): string {
+    return this.#request.upstream;
   }
 
   #arm(timeout: Error | undefined, ms = 0): void {
@@ -102,13 +113,18 @@ class Tunnel {
       return;
     }
     this.#arm(undefined);
+    clearTimeout(this.drainTimer);
     this.upstream.destroy();
+    // The client socket outlives this attempt (a retry on another upstream, or the error answer).
+    this.client.off('error', this.#onClientGone);
+    this.client.off('close', this.#onClientGone);
     this.#onEnd(this);
     this.#request.onFailure(err); // nothing reached the client yet: the caller answers on it, then it closes
   }
 
   destroy(): void {
     this.#arm(undefined);
+    clearTimeout(this.drainTimer);
     this.upstream.destroy();
     this.client.destroy();
     this.#onEnd(this);
@@ -135,6 +151,26 @@ export class Tunnels {
 
   open(request: TunnelRequest): void {
     this.#open.add(new Tunnel(request, this.#settings, this.#forget));
+  }
+
+  /**
+   * Called when readiness or the table changed. Tunnels to a `draining` upstream get `graceMs`, then both sockets
+   * are closed (`onClose` logs it); a countdown stops if its upstream is back `serving`. Tunnels to upstreams that
+   * left the table are not touched: their sockets end with the container.
+   */
+  drain(status: (key: string) => 'draining' | 'serving' | 'absent', graceMs: number, onClose: (key: string) => void): void {
+    for (const t of this.#open) {
+      const s = status(t.key);
+      if (s === 'draining' && t.drainTimer === undefined) {
+        t.drainTimer = setTimeout(() => {
+          onClose(t.key);
+          t.destroy();
+        }, graceMs);
+      } else if (s === 'serving' && t.drainTimer !== undefined) {
+        clearTimeout(t.drainTimer);
+        t.drainTimer = undefined;
+      }
+    }
   }
 
   /** Destroy every tunnel (stop: the grace period is over). */

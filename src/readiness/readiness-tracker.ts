@@ -42,8 +42,17 @@ interface Target {
   cancelled: boolean;
 }
 
+// Upstream objects are immutable and shared by every request of a table generation: computing the key (which
+// serialises the probe) once per object keeps `isReady` cheap on the request path.
+const keys = new WeakMap<Upstream, string>();
+
 export function targetKey(u: Upstream): string {
-  return `${u.containerId}|${u.address}|${u.port}|${JSON.stringify(u.probe)}`;
+  let key = keys.get(u);
+  if (key === undefined) {
+    key = `${u.containerId}|${u.address}|${u.port}|${JSON.stringify(u.probe)}`;
+    keys.set(u, key);
+  }
+  return key;
 }
 
 export class ReadinessTracker {
