@@ -131,6 +131,10 @@ describe('buildRoutingTable: networks', () => {
 });
 
 describe('buildRoutingTable: a container without addresses', () => {
+  it('drops a stopping container that lost its addresses, without a warning', () => {
+    const c = container('stopping', { env: { VIRTUAL_HOST: 'a.example' }, stopping: true, networks: [{ name: 'bridge', ipAddress: '', ipv6Address: '', gateway: '' }] });
+    assert.deepEqual(buildRoutingTable([c], null), { hosts: [], issues: [] });
+  });
   it('says it has no address rather than blaming the networks', () => {
     const c = container('stopping', { env: { VIRTUAL_HOST: 'a.example' }, networks: [{ name: 'bridge', ipAddress: '', ipv6Address: '', gateway: '' }] });
     const t = buildRoutingTable([c], null);

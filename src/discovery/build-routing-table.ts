@@ -98,6 +98,8 @@ export function buildRoutingTable(
       continue;
     }
     const address = selectAddress(c, placement);
+    // A container being stopped loses its addresses before it dies: that is not a misconfiguration to warn about.
+    if (typeof address === 'string' && c.stopping) continue;
     for (const name of names.value) {
       const list = hosts.get(name) ?? [];
       hosts.set(name, list);
