@@ -19,7 +19,7 @@ describe('explainNginxError', () => {
     const { text, model } = await renderNginxConfig(table, config, { exists: () => false });
     const lines = text.split('\n');
     const serverLine = lines.findIndex((l) => l.includes('proxy_pass http://b.test;')) + 1;
-    const upstreamLine = lines.findIndex((l) => l.includes('server 10.0.0.1:80;')) + 1;
+    const upstreamLine = lines.findIndex((l) => l.includes('server 10.0.0.1:80 ')) + 1;
     const out = (n: number): string => `nginx: [emerg] something wrong in /s/candidate/berth.conf:${n}\nnginx: configuration file /s/candidate/nginx.conf test failed`;
     const inServer = explainNginxError(out(serverLine), '/s/candidate/berth.conf', text, model, ['/v']);
     assert.equal(inServer.kind, 'generated');

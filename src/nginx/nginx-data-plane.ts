@@ -1,10 +1,10 @@
-import { existsSync, fstatSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { DataPlane } from '../data-plane.ts';
 import { BerthError, errorMessage } from '../errors.ts';
+import type { ReadinessTracker } from '../readiness/index.ts';
 import type { RoutingTable } from '../routing-table.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { checkNginxConfig } from './nginx-check.ts';
@@ -13,11 +13,21 @@ import { buildNginxModel } from './nginx-model.ts';
 import { NginxSupervisor } from './nginx-supervisor.ts';
 import { DEFAULT_ACCESS_LOG, renderMainConfig, renderNginxConfig, type RenderResult } from './render-nginx-config.ts';
 import { planSnapshot, pruneSnapshots, writeSnapshot, type PlannedSnapshot, type SnippetSnapshot } from './snippet-snapshot.ts';
+import { defaultAccessLog } from './default-access-log.ts';
+import { statePaths } from './state-paths.ts';
 import { watchOverrides, type OverrideWatcher } from './watch-overrides.ts';
+import { watchReadiness, type ReadinessWatch } from './watch-readiness.ts';
 
 export interface NginxDataPlaneOptions {
   readonly config: Config;
   readonly logger: Logger;
+  /**
+   * Which backends may receive new requests. Only ready ones are rendered; a readiness change re-renders and
+   * reloads (debounced by readinessDebounceMs) without waiting for a new table.
+   */
+  readonly readiness: ReadinessTracker;
+  /** Readiness changes arriving within this window share one reload (default 50 ms). */
+  readonly readinessDebounceMs?: number;
   /** Separate-containers mode: signals the external nginx container(s) to reload (SIGHUP via the Docker API). */
   readonly notifyExternal?: () => Promise<void>;
   /** Access log target (default /dev/stdout, i.e. berth's stdout); `off` disables. */
@@ -26,35 +36,6 @@ export interface NginxDataPlaneOptions {
   readonly nginxStdout?: 'inherit' | 'ignore';
   /** Override-file watching: poll interval for paths that do not exist yet (default 1000 ms). */
   readonly watchPollMs?: number;
-}
-
-/** Files berth keeps under config.nginx.stateDir. */
-export function statePaths(stateDir: string) {
-  return {
-    mainConf: join(stateDir, 'nginx.conf'),
-    generated: join(stateDir, 'berth.conf'),
-    pidFile: join(stateDir, 'nginx.pid'),
-    tempDir: join(stateDir, 'tmp'),
-    candidateDir: join(stateDir, 'candidate'),
-    candidateMain: join(stateDir, 'candidate', 'nginx.conf'),
-    candidateGenerated: join(stateDir, 'candidate', 'berth.conf'),
-    snippets: join(stateDir, 'snippets'),
-  };
-}
-
-/**
- * nginx cannot open /dev/stdout when berth's stdout is a socket (systemd-journald, some supervisors): ENXIO. Access
- * logs are then off (with a warning) rather than nginx failing to start.
- */
-function defaultAccessLog(stdout: 'inherit' | 'ignore', log: Logger): string {
-  if (stdout === 'ignore') return DEFAULT_ACCESS_LOG;
-  try {
-    if (!fstatSync(1).isSocket()) return DEFAULT_ACCESS_LOG;
-  } catch {
-    return DEFAULT_ACCESS_LOG;
-  }
-  log.warn('stdout is a socket, which nginx cannot open as /dev/stdout: nginx access logs are off');
-  return 'off';
 }
 
 function probeHost(listenAddress: string | undefined): string {
@@ -90,6 +71,10 @@ class NginxDataPlane implements DataPlane {
   private running = false;
   /** Why the last candidate was refused (for start()'s error when nothing valid was ever applied). */
   private lastFailure: string | undefined;
+  private readonly readiness: ReadinessTracker;
+  private readonly readinessWatch: ReadinessWatch;
+  /** A readiness re-render is queued and has not started: later changes ride along with it. */
+  private refreshQueued = false;
 
   constructor(options: NginxDataPlaneOptions) {
     this.options = options;
@@ -109,10 +94,15 @@ class NginxDataPlane implements DataPlane {
       logger: this.log,
       stdout,
     });
+    this.readiness = options.readiness;
+    this.readinessWatch = watchReadiness(options.readiness, () => this.refresh(), options.readinessDebounceMs);
   }
 
   async apply(table: RoutingTable): Promise<void> {
     this.lastTable = table;
+    // This render reads the tracker's current state: a pending readiness re-render would only repeat it. No debounce
+    // here: the table published at a container's kill event must reach nginx at once.
+    this.readinessWatch.cancelPending();
     await this.enqueue(table, false);
   }
 
@@ -138,6 +128,7 @@ class NginxDataPlane implements DataPlane {
   }
 
   async stop(graceMs: number): Promise<void> {
+    this.readinessWatch.close();
     await this.watcher?.close();
     this.watcher = undefined;
     this.running = false;
@@ -145,8 +136,20 @@ class NginxDataPlane implements DataPlane {
     await this.supervisor.stop(graceMs);
   }
 
-  private enqueue(table: RoutingTable, force: boolean): Promise<void> {
-    const next = this.queue.then(() => this.applyOnce(table, force));
+  /** A readiness change re-renders the newest table (read when the render runs); one queued refresh at most. */
+  private refresh(): void {
+    if (this.lastTable === undefined || this.refreshQueued) return;
+    this.refreshQueued = true;
+    void this.enqueue(undefined, false).catch(() => undefined);
+  }
+
+  /** `table` undefined: the last table at the time the render runs. */
+  private enqueue(table: RoutingTable | undefined, force: boolean): Promise<void> {
+    const next = this.queue.then(() => {
+      if (table === undefined) this.refreshQueued = false;
+      const t = table ?? this.lastTable;
+      return t === undefined ? undefined : this.applyOnce(t, force);
+    });
     this.queue = next.catch((err: unknown) => this.log.error({ err, code: 'ERR_NGINX_FAILED' }, 'applying the nginx config failed'));
     return next;
   }
@@ -157,7 +160,11 @@ class NginxDataPlane implements DataPlane {
     try {
       planned = this.nginx.external ? undefined : await this.planSnippets(table);
       const includePath = planned?.snapshot.includePath;
-      result = await renderNginxConfig(table, this.config, { accessLog: this.accessLog, ...(includePath ? { includePath } : {}) });
+      result = await renderNginxConfig(table, this.config, {
+        accessLog: this.accessLog,
+        isReady: (u) => this.readiness.isReady(u),
+        ...(includePath ? { includePath } : {}),
+      });
     } catch (err) {
       const code = err instanceof BerthError ? err.code : 'ERR_TEMPLATE_INVALID';
       this.log.error({ code, err: errorMessage(err) }, 'rendering the nginx config failed; the last good config stays live');
@@ -286,7 +293,7 @@ class NginxDataPlane implements DataPlane {
       onChange: () => {
         if (this.lastTable === undefined) return;
         this.log.info('snippets or templates changed; re-rendering');
-        void this.enqueue(this.lastTable, true).catch(() => undefined);
+        void this.enqueue(undefined, true).catch(() => undefined);
       },
     });
   }

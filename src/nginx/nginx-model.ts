@@ -29,19 +29,42 @@ export interface UpstreamServerModel {
   readonly container: string;
 }
 
+/**
+ * Passive health (nginx's own circuit breaker): `max_fails` failed attempts within `fail_timeout` take a server out
+ * for `fail_timeout`. nginx ignores both for an upstream with a single server.
+ */
+export interface PassiveHealthModel {
+  /** 0 disables (BERTH_CIRCUIT_BREAK=0). */
+  readonly maxFails: number;
+  /** Whole seconds: nginx refuses `ms` in fail_timeout. */
+  readonly failTimeoutS: number;
+}
+
 export interface LocationModel {
   readonly path: string;
   readonly upstream: string;
   /** Include path (glob-escaped) of the first existing `_location` snippet, if any. */
   readonly snippet: string | undefined;
+  /**
+   * The route has backends but none is ready (starting, draining, unhealthy): the location answers 503 with
+   * Retry-After instead of proxying. nginx cannot hold a request until a backend is ready; berth re-renders as soon
+   * as one is. (A route with no backend at all keeps nginx-proxy's 502.)
+   */
+  readonly unavailable: boolean;
 }
 
 export interface UpstreamModel {
   readonly name: string;
   /** `<hostname><path>`, comment-safe. */
   readonly comment: string;
+  /** Only the ready backends: the others get no new requests. */
   readonly servers: readonly UpstreamServerModel[];
+  /** Comment-safe names of the backends left out because they are not ready. */
+  readonly notReady: readonly string[];
   readonly keepalive: number;
+  /** Idle upstream keep-alive connections are closed after this (below Node's 5 s server keep-alive). */
+  readonly keepaliveTimeoutMs: number;
+  readonly passiveHealth: PassiveHealthModel;
 }
 
 export interface ServerModel {
@@ -81,6 +104,22 @@ export interface ModelOptions {
   readonly exists: (path: string) => boolean;
   /** Path written in `include` for an existing snippet file (the data plane points it at a validated copy). */
   readonly includePath?: (source: string) => string;
+  /** Whether a backend may receive new requests (the ReadinessTracker); every backend when omitted. */
+  readonly isReady?: (upstream: Upstream) => boolean;
+}
+
+/**
+ * Upstream keep-alive connections idle longer than this are closed by nginx. It must stay below the backends' own
+ * idle timeout (Node's http server: 5 s), or nginx may reuse a connection the backend is closing at that very
+ * moment and the request fails.
+ */
+export const UPSTREAM_KEEPALIVE_TIMEOUT_MS = 4000;
+/** nginx's circuit breaker trips after this many failed attempts, like the ReadinessTracker's. */
+export const PASSIVE_MAX_FAILS = 3;
+
+export function passiveHealth(circuitBreakMs: number): PassiveHealthModel {
+  if (circuitBreakMs <= 0) return { maxFails: 0, failTimeoutS: 1 };
+  return { maxFails: PASSIVE_MAX_FAILS, failTimeoutS: Math.max(1, Math.ceil(circuitBreakMs / 1000)) };
 }
 
 export function sha1(text: string): string {
@@ -115,8 +154,10 @@ function firstExisting(paths: readonly string[], options: ModelOptions): string 
   return includeLiteral(options.includePath === undefined ? found : options.includePath(found));
 }
 
-function buildUpstream(host: VirtualHost, route: Route, dropped: DroppedContainer[]): UpstreamModel {
+function buildUpstream(host: VirtualHost, route: Route, ctx: BuildContext): UpstreamModel {
+  const { dropped } = ctx;
   const servers: UpstreamServerModel[] = [];
+  const notReady: string[] = [];
   for (const u of route.upstreams) {
     const reason = unsafeAddress(u.address, u.port);
     if (reason !== undefined) {
@@ -131,17 +172,28 @@ function buildUpstream(host: VirtualHost, route: Route, dropped: DroppedContaine
       });
       continue;
     }
-    servers.push({ address: formatServerAddress(u.address, u.port), container: commentSafe(u.containerName) });
+    if (ctx.isReady(u)) servers.push({ address: formatServerAddress(u.address, u.port), container: commentSafe(u.containerName) });
+    else notReady.push(commentSafe(u.containerName));
   }
   return {
     name: upstreamName(host.hostname, route.path),
     comment: commentSafe(`${host.hostname}${route.path}`),
     servers,
+    notReady,
     keepalive: 2 * Math.max(1, servers.length),
+    keepaliveTimeoutMs: UPSTREAM_KEEPALIVE_TIMEOUT_MS,
+    passiveHealth: ctx.passiveHealth,
   };
 }
 
-function buildServer(host: VirtualHost, config: Config, options: ModelOptions, dropped: DroppedContainer[]): ServerModel | undefined {
+interface BuildContext {
+  readonly dropped: DroppedContainer[];
+  readonly isReady: (upstream: Upstream) => boolean;
+  readonly passiveHealth: PassiveHealthModel;
+}
+
+function buildServer(host: VirtualHost, config: Config, options: ModelOptions, ctx: BuildContext): ServerModel | undefined {
+  const { dropped } = ctx;
   const hostReason = unsafeHostname(host.hostname);
   if (hostReason !== undefined) {
     dropped.push(...dropAll(host, host.routes, 'VIRTUAL_HOST', host.hostname, hostReason));
@@ -156,13 +208,14 @@ function buildServer(host: VirtualHost, config: Config, options: ModelOptions, d
       dropped.push(...dropAll(host, [route], 'VIRTUAL_PATH', route.path, pathReason));
       continue;
     }
-    const upstream = buildUpstream(host, route, dropped);
+    const upstream = buildUpstream(host, route, ctx);
     upstreams.push(upstream);
     const candidates = [`${host.hostname}_${sha1(route.path)}_location`, `${host.hostname}_location`, 'default_location'];
     locations.push({
       path: route.path,
       upstream: upstream.name,
       snippet: firstExisting(candidates.map((f) => join(vhostDir, f)), options),
+      unavailable: upstream.servers.length === 0 && upstream.notReady.length > 0,
     });
   }
   if (locations.length === 0) return undefined;
@@ -179,8 +232,9 @@ function buildServer(host: VirtualHost, config: Config, options: ModelOptions, d
 export function buildNginxModel(table: RoutingTable, config: Config, options: ModelOptions): BuildModelResult {
   const dropped: DroppedContainer[] = [];
   const servers: ServerModel[] = [];
+  const ctx: BuildContext = { dropped, isReady: options.isReady ?? (() => true), passiveHealth: passiveHealth(config.circuitBreakMs) };
   for (const host of table.hosts) {
-    const server = buildServer(host, config, options, dropped);
+    const server = buildServer(host, config, options, ctx);
     if (server !== undefined) servers.push(server);
   }
   const listenAddress = config.listenAddress;

@@ -117,11 +117,32 @@ export class NginxSupervisor {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       const now = await workerPids(pid);
-      if (now === undefined || now.some((p) => !before.includes(p))) return true;
+      if (now === undefined) return true;
+      if (now.some((p) => !before.includes(p))) {
+        await this.untilOldWorkersStopAccepting(before, deadline);
+        return true;
+      }
       await delay(20);
     }
     this.log.warn({ timeoutMs }, 'nginx started no new workers after the reload signal; it may still run the previous config');
     return false;
+  }
+
+  /**
+   * New workers exist, but until the old ones got the master's QUIT they still accept connections on the old config
+   * (a draining backend would still get new requests). An old worker that got it closes its listeners and renames
+   * itself `worker process is shutting down` (requests in flight finish there). Bounded by the reload deadline.
+   */
+  private async untilOldWorkersStopAccepting(old: readonly string[], deadline: number): Promise<void> {
+    const accepting = async (p: string): Promise<boolean> => {
+      const title = await readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '');
+      return title !== '' && !title.includes('shutting down');
+    };
+    while (Date.now() < deadline) {
+      const still = await Promise.all(old.map(accepting));
+      if (!still.includes(true)) return;
+      await delay(10);
+    }
   }
 
   async stop(graceMs: number): Promise<void> {

@@ -4,17 +4,23 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { FIXTURE_DIR, RENDER_SCENARIOS } from '../../test/fixtures/nginx/scenarios.ts';
+import { FIXTURE_DIR, RENDER_SCENARIOS, type RenderScenario } from '../../test/fixtures/nginx/scenarios.ts';
 import { loadConfig } from '../config.ts';
+import type { Upstream } from '../routing-table.ts';
 import { checkNginxConfig } from './nginx-check.ts';
 import { renderMainConfig, renderNginxConfig } from './render-nginx-config.ts';
 
 const NGINX = '/usr/sbin/nginx';
 
+const readyIn =
+  (scenario: RenderScenario) =>
+  (u: Upstream): boolean =>
+    !(scenario.notReady ?? []).includes(u.containerName);
+
 describe('renderNginxConfig', () => {
   for (const scenario of RENDER_SCENARIOS) {
     it(`renders the expected config: ${scenario.name}`, async () => {
-      const result = await renderNginxConfig(scenario.table, scenario.config, { exists: (p) => scenario.existing.includes(p) });
+      const result = await renderNginxConfig(scenario.table, scenario.config, { exists: (p) => scenario.existing.includes(p), isReady: readyIn(scenario) });
       const expected = await readFile(join(FIXTURE_DIR, `${scenario.name}.conf`), 'utf8');
       assert.equal(result.text, expected);
       assert.deepEqual(result.dropped.map((d) => d.containerName).sort(), [...scenario.dropped].sort());
@@ -38,7 +44,7 @@ describe('renderNginxConfig', () => {
     assert.equal(evil.setting, 'VIRTUAL_HOST');
     assert.match(evil.message, /evil-1.*VIRTUAL_HOST.*evil\.test;include \/etc\/passwd/);
     assert.match(result.text, /server_name app\.example\.test;/);
-    assert.match(result.text, /server 172\.17\.0\.5:80;/);
+    assert.match(result.text, /server 172\.17\.0\.5:80 /);
     assert.doesNotMatch(result.text, /passwd|1\.2\.3\.4|return 200/);
   });
 
@@ -47,6 +53,28 @@ describe('renderNginxConfig', () => {
     assert.ok(s);
     const { text } = await renderNginxConfig(s.table, s.config, { exists: () => false });
     assert.match(text, /upstream gone\.example\.test \{\n(?:.*\n)*?\s+server 127\.0\.0\.1 down;/);
+  });
+
+  it('leaves a not-ready backend out of its upstream; all not ready -> 503 + Retry-After, no backend -> 502', async () => {
+    const s = RENDER_SCENARIOS.find((x) => x.name === 'not-ready');
+    assert.ok(s);
+    const { text, model } = await renderNginxConfig(s.table, s.config, { exists: () => false, isReady: readyIn(s) });
+    assert.match(text, /upstream app\.example\.test \{\n\s+# app-1\n\s+server 172\.17\.0\.2:80 max_fails=3 fail_timeout=3s;\n\s+# app-2: not ready/);
+    assert.doesNotMatch(text, /172\.17\.0\.3|172\.17\.0\.7/);
+    const byHost = new Map(model.servers.map((x) => [x.hostname, x.locations[0]?.unavailable]));
+    assert.deepEqual(Object.fromEntries(byHost), { 'app.example.test': false, 'gone.example.test': false, 'starting.example.test': true });
+    assert.match(text, /server_name starting\.example\.test;(?:.*\n)*?\s+add_header Retry-After 1 always;\n\s+return 503;/);
+    assert.match(text, /upstream gone\.example\.test \{\n(?:.*\n)*?\s+server 127\.0\.0\.1 down;/);
+  });
+
+  it('without isReady every backend is admitted (nginx-proxy behaviour)', async () => {
+    const s = RENDER_SCENARIOS.find((x) => x.name === 'not-ready');
+    assert.ok(s);
+    const { text } = await renderNginxConfig(s.table, s.config, { exists: () => false });
+    assert.match(text, /server 172\.17\.0\.3:80 max_fails/);
+    assert.match(text, /server 172\.17\.0\.7:8080 max_fails/);
+    assert.equal(text.match(/return 503;/g)?.length, 1, 'only the fallback server answers 503');
+    assert.equal(text.match(/Retry-After/g), null);
   });
 
   it('with DEFAULT_HOST, that server is default_server and the fallback does not listen', async () => {
@@ -77,7 +105,7 @@ describe('renderNginxConfig', () => {
     await mkdir(join(dir, 'tmp'));
     try {
       for (const s of RENDER_SCENARIOS.filter((x) => x.existing.length === 0)) {
-        const result = await renderNginxConfig(s.table, s.config, { exists: () => false });
+        const result = await renderNginxConfig(s.table, s.config, { exists: () => false, isReady: readyIn(s) });
         await writeFile(join(dir, 'gen.conf'), result.text);
         await writeFile(join(dir, 'main.conf'), renderMainConfig(result.templates, { stateDir: dir, generatedConf: join(dir, 'gen.conf'), confDir: undefined }));
         const check = await checkNginxConfig(NGINX, dir, join(dir, 'main.conf'));

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.ts';
-import type { RoutingTable } from '../routing-table.ts';
+import type { RoutingTable, Upstream } from '../routing-table.ts';
 import { buildNginxModel, type DroppedContainer, type NginxModel } from './nginx-model.ts';
 import { includeLiteral } from './escape.ts';
 import { loadTemplateSet, renderTemplate, type TemplateSet } from './template-set.ts';
@@ -18,6 +18,8 @@ export interface RenderOptions {
   readonly includePath?: (source: string) => string;
   /** Already loaded templates (the data plane loads them once per apply). */
   readonly templates?: TemplateSet;
+  /** Whether a backend may receive new requests (ReadinessTracker.isReady); every backend when omitted. */
+  readonly isReady?: (upstream: Upstream) => boolean;
 }
 
 export interface RenderResult {
@@ -39,6 +41,7 @@ export async function renderNginxConfig(table: RoutingTable, config: Config, opt
     accessLog: options.accessLog ?? DEFAULT_ACCESS_LOG,
     exists: options.exists ?? existsSync,
     ...(options.includePath === undefined ? {} : { includePath: options.includePath }),
+    ...(options.isReady === undefined ? {} : { isReady: options.isReady }),
   });
   const text = renderTemplate(templates, 'default.conf', model);
   return { text, dropped, model, templates };
