@@ -1,5 +1,8 @@
 import { existsSync } from 'node:fs';
+import { parseDuration } from './duration.ts';
 import { BerthError } from './errors.ts';
+
+export { parseDuration };
 
 /**
  * The only reader of process.env. Every setting is validated once at start; an invalid value raises
@@ -117,15 +120,6 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   const found = allowed.find((a) => a === l);
   if (found === undefined) throw invalid(name, v, `one of ${allowed.join(', ')}`);
   return found;
-}
-
-/** Durations: a number of milliseconds, or a number with a unit `ms`, `s`, `m`. */
-export function parseDuration(value: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/.exec(value.trim());
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  const unit = m[2] ?? 'ms';
-  return Math.round(unit === 'm' ? n * 60_000 : unit === 's' ? n * 1000 : n);
 }
 
 function duration(env: Env, name: string, fallbackMs: number, minMs = 0): number {

@@ -1,3 +1,4 @@
+import { parseDuration } from '../duration.ts';
 import type { ReadinessProbe } from '../routing-table.ts';
 
 /**
@@ -55,15 +56,6 @@ export function resolvePort(value: string | undefined, exposedPorts: readonly nu
   return { ok: true, value: Number(v) };
 }
 
-/** Durations in labels: `500ms`, `2s`, `1m`, or a bare number of milliseconds. */
-function parseLabelDuration(value: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/.exec(value.trim());
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  const unit = m[2] ?? 'ms';
-  return Math.round(unit === 'm' ? n * 60_000 : unit === 's' ? n * 1000 : n);
-}
-
 export const READINESS_LABELS = {
   path: 'berth.readiness.path',
   interval: 'berth.readiness.interval',
@@ -82,11 +74,11 @@ export function parseReadinessProbe(labels: Readonly<Record<string, string>>): P
   const fail = (label: string, reason: string): { ok: false; reason: string; label: string } => ({ ok: false, reason, label });
   const interval = labels[READINESS_LABELS.interval];
   const timeout = labels[READINESS_LABELS.timeout];
-  const intervalMs = interval === undefined ? DEFAULT_PROBE_INTERVAL_MS : parseLabelDuration(interval);
+  const intervalMs = interval === undefined ? DEFAULT_PROBE_INTERVAL_MS : parseDuration(interval);
   if (intervalMs === undefined || intervalMs < 100) {
     return fail(READINESS_LABELS.interval, `${JSON.stringify(interval)} is not a duration of at least 100ms (such as 500ms, 2s)`);
   }
-  const timeoutMs = timeout === undefined ? Math.min(DEFAULT_PROBE_TIMEOUT_MS, intervalMs) : parseLabelDuration(timeout);
+  const timeoutMs = timeout === undefined ? Math.min(DEFAULT_PROBE_TIMEOUT_MS, intervalMs) : parseDuration(timeout);
   if (timeoutMs === undefined || timeoutMs < 10) {
     return fail(READINESS_LABELS.timeout, `${JSON.stringify(timeout)} is not a duration of at least 10ms (such as 500ms, 1s)`);
   }
