@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { loadConfig } from './config.ts';
-import { BerthError, errorMessage } from './errors.ts';
-import { createLogger } from './logger.ts';
-import { checkDockerSocket, createDiscoveryFor, exitCodeFor, run } from './main.ts';
-import { createDockerEngine } from './discovery/index.ts';
-import { renderNginxConfig } from './nginx/index.ts';
-import { adminGet, formatExplanation, formatRoutes, type RoutesView } from './admin/index.ts';
+import { BerthError, errorMessage, exitCodeFor } from './errors.ts';
+import { adminGet } from './admin/admin-client.ts';
+import { formatExplanation, formatRoutes } from './admin/format.ts';
+import type { RoutesView } from './admin/admin-server.ts';
 import type { Explanation } from './discovery/explain-container.ts';
+// The daemon's modules (discovery, data planes, pino) are imported only by the commands that need them, so that
+// `berth healthcheck`, run by Docker every few seconds, starts fast.
 
 /** package.json sits one level up from src/cli.ts and two from dist/src/cli.js. */
 function readVersion(): string {
@@ -97,6 +97,12 @@ async function main(argv: string[]): Promise<number> {
   }
   const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true);
   if (command === 'render') {
+    const [{ createLogger }, { checkDockerSocket, createDiscoveryFor }, { createDockerEngine }, { renderNginxConfig }] = await Promise.all([
+      import('./logger.ts'),
+      import('./main.ts'),
+      import('./discovery/index.ts'),
+      import('./nginx/index.ts'),
+    ]);
     const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, pretty);
     checkDockerSocket(config);
     const table = await createDiscoveryFor(config, logger, createDockerEngine(config.dockerHost)).snapshot();
@@ -105,6 +111,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(result.text);
     return 0;
   }
+  const [{ createLogger }, { run }] = await Promise.all([import('./logger.ts'), import('./main.ts')]);
   const logger = createLogger(config.logLevel, pretty);
   try {
     return await run(config, logger, VERSION);

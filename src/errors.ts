@@ -21,3 +21,8 @@ export class BerthError extends Error {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** Exit status for an error that ends a command: 2 for invalid settings (usage), 1 for everything else. */
+export function exitCodeFor(err: unknown): number {
+  return err instanceof BerthError && err.code === 'ERR_CONFIG_INVALID' ? 2 : 1;
+}

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Config } from './config.ts';
 import type { DataPlane } from './data-plane.ts';
 import { createDiscovery, createDockerEngine, describeEngineError, type Discovery, type DockerEngine } from './discovery/index.ts';
-import { BerthError, errorMessage } from './errors.ts';
+import { BerthError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { createNginxDataPlane } from './nginx/index.ts';
 import { createNodeDataPlane } from './proxy/index.ts';
@@ -132,9 +132,3 @@ export async function run(config: Config, logger: Logger, version: string): Prom
   logger.info('stopped');
   return 0;
 }
-
-export function exitCodeFor(err: unknown): number {
-  return err instanceof BerthError && err.code === 'ERR_CONFIG_INVALID' ? 2 : 1;
-}
-
-export { errorMessage };
