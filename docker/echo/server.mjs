@@ -2,18 +2,45 @@
 //
 // Env: PORT (default 80) and PORTS (comma list of extra ports); every listener answers with its own port.
 //      VERSION (default v1) and NAME (default '') are reported in every answer.
+//      STARTUP_DELAY (ms, default 0): wait that long before listening (a slow starter: the container runs, the
+//        port refuses connections).
+//      SHUTDOWN (default graceful) and SHUTDOWN_DELAY (ms, default 3000) choose what SIGTERM/SIGINT does:
+//        graceful  keep serving for SHUTDOWN_DELAY (listener open, new requests answered, as an app behind a
+//                  load balancer with a pre-stop pause does), then stop accepting, finish in-flight requests,
+//                  end upgraded tunnels, exit 0.
+//        close     stop accepting at once (new connections are refused), close idle keep-alive connections,
+//                  finish in-flight requests, end upgraded tunnels, exit 0 SHUTDOWN_DELAY after the signal (or
+//                  when the last in-flight request is done, if that is later).
 // Every request gets JSON { version, name, hostname, port, method, url, headers }, except:
 //   GET /healthz                  -> 200 `ok` (used by the image's HEALTHCHECK)
 //   ?delay=<ms>                   -> answer after that many ms (slow requests for draining tests)
 //   ?status=<code>                -> answer with that status code
 //   Upgrade: <anything>           -> `HTTP/1.1 101 Switching Protocols`, then every byte is echoed back raw
-// SIGTERM/SIGINT: stop accepting, let in-flight requests finish, end upgraded tunnels, exit 0.
 import { createServer } from 'node:http';
 import { hostname } from 'node:os';
 
 const version = process.env.VERSION ?? 'v1';
 const name = process.env.NAME ?? '';
 const host = hostname();
+
+function envMs(key, fallback) {
+  const raw = (process.env[key] ?? '').trim();
+  if (raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) {
+    console.error(`echo: invalid ${key}=${raw} (milliseconds, >= 0)`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const startupDelay = envMs('STARTUP_DELAY', 0);
+const shutdownDelay = envMs('SHUTDOWN_DELAY', 3000);
+const shutdownMode = (process.env.SHUTDOWN ?? '').trim() || 'graceful';
+if (shutdownMode !== 'graceful' && shutdownMode !== 'close') {
+  console.error(`echo: invalid SHUTDOWN=${shutdownMode} (graceful or close)`);
+  process.exit(2);
+}
 
 function listPorts() {
   const ports = [process.env.PORT ?? '80', ...(process.env.PORTS ?? '').split(',')]
@@ -35,7 +62,10 @@ function queryNumber(url, key) {
 }
 
 const tunnels = new Set();
+/** A stop signal arrived. */
 let stopping = false;
+/** The listeners are closing: answers say `connection: close`. */
+let closing = false;
 
 function handle(port, req, res) {
   if (req.method === 'GET' && req.url === '/healthz') {
@@ -46,7 +76,7 @@ function handle(port, req, res) {
   const status = queryNumber(req.url, 'status') ?? 200;
   const send = () => {
     // While stopping, tell keep-alive clients not to reuse this connection.
-    if (stopping) res.setHeader('connection', 'close');
+    if (closing) res.setHeader('connection', 'close');
     res.writeHead(status, { 'content-type': 'application/json' }).end(body);
   };
   // Drain the request body (if any) before answering so POSTs complete normally.
@@ -76,29 +106,58 @@ function upgrade(req, socket, head) {
   socket.pipe(socket);
 }
 
-const servers = listPorts().map((port) => {
+const ports = listPorts();
+const servers = ports.map((port) => {
   const server = createServer((req, res) => handle(port, req, res));
   server.on('upgrade', upgrade);
   server.on('clientError', (_err, socket) => socket.destroy());
-  server.listen(port, () => console.log(`echo ${version} ${name} listening on ${port}`));
   return server;
 });
+
+function listen() {
+  if (stopping) return;
+  servers.forEach((server, i) => {
+    const port = ports[i];
+    server.listen(port, () => console.log(`echo ${version} ${name} listening on ${port}`));
+  });
+}
+
+if (startupDelay > 0) {
+  console.log(`echo: starting in ${startupDelay} ms`);
+  setTimeout(listen, startupDelay);
+} else {
+  listen();
+}
+
+/** Stops accepting, ends tunnels, closes keep-alive connections as they go idle; resolves when all listeners closed. */
+function closeListeners() {
+  // While closing, answers carry `connection: close` so keep-alive clients do not reuse the connection.
+  closing = true;
+  for (const socket of tunnels) socket.end();
+  const closed = servers.map(
+    (server) =>
+      new Promise((resolve) => {
+        if (!server.listening) return resolve();
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  );
+  // Keep-alive connections that were busy when the listener closed are closed once they go idle.
+  setInterval(() => servers.forEach((s) => s.closeIdleConnections()), 100).unref();
+  return Promise.all(closed);
+}
 
 function shutdown(signal) {
   if (stopping) return;
   stopping = true;
-  console.log(`echo: ${signal}, closing`);
-  let open = servers.length;
-  for (const server of servers) {
-    server.close(() => {
-      open -= 1;
-      if (open === 0) process.exit(0);
-    });
-    server.closeIdleConnections();
+  const delay = new Promise((resolve) => setTimeout(resolve, shutdownDelay));
+  if (shutdownMode === 'close') {
+    console.log(`echo: ${signal}, closing now, exiting in ${shutdownDelay} ms`);
+    Promise.all([closeListeners(), delay]).then(() => process.exit(0));
+  } else {
+    console.log(`echo: ${signal}, serving ${shutdownDelay} ms more, then closing`);
+    delay.then(closeListeners).then(() => process.exit(0));
   }
-  for (const socket of tunnels) socket.end();
-  // Keep-alive connections that were busy when the signal came are closed once they go idle.
-  setInterval(() => servers.forEach((s) => s.closeIdleConnections()), 100).unref();
 }
 
 process.on('SIGTERM', () => shutdown('SIGTERM'));

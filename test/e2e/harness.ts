@@ -32,3 +32,5 @@ export { describeOutput, freePort, startBerth } from './berth-process.ts';
 export type { BerthProcess, LogLine, StartBerthOptions } from './berth-process.ts';
 export { eventually, get, getFrom, upgradeEcho } from './http-client.ts';
 export type { EchoReply, EventuallyOptions, HttpResult, UpgradeResult } from './http-client.ts';
+export { startLoad } from './load.ts';
+export type { Load, LoadOptions, LoadResult } from './load.ts';
