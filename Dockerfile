@@ -23,11 +23,14 @@ RUN npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 FROM ${BASE}
 LABEL berth.image=runtime org.opencontainers.image.title=berth
 # nginx for BERTH_MODE=nginx; skipped when the base already has it (the locally built base ships it). nginx runs
-# with berth's own main config under BERTH_STATE_DIR; its workers run as nobody.
+# with berth's own main config under BERTH_STATE_DIR; its workers run as nobody. `berth` goes on PATH for
+# `docker exec berth berth routes`.
 RUN (command -v nginx >/dev/null 2>&1 || { apt-get update \
       && apt-get install -y --no-install-recommends nginx-light \
       && rm -rf /var/lib/apt/lists/* /etc/nginx/sites-enabled/*; }) \
-    && mkdir -p /var/lib/berth /etc/nginx/vhost.d /etc/nginx/conf.d
+    && mkdir -p /var/lib/berth /etc/nginx/vhost.d /etc/nginx/conf.d \
+    && printf '#!/bin/sh\nexec node /app/dist/src/cli.js "$@"\n' > /usr/local/bin/berth \
+    && chmod 755 /usr/local/bin/berth
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules

@@ -149,9 +149,9 @@ interface ExplanationJson {
 async function checkCli(berth: RunningContainer, app: RunningContainer, stranger: RunningContainer, appHost: string): Promise<void> {
   const [routes, text, routed, notRouted] = await Promise.all([
     docker(['exec', berth.name, ...CLI, 'routes', '--json']).then((out) => JSON.parse(out) as RoutesJson),
-    docker(['exec', berth.name, ...CLI, 'routes']),
+    docker(['exec', berth.name, 'berth', 'routes']), // the README's form: `berth` is on the image's PATH
     docker(['exec', berth.name, ...CLI, 'explain', app.name, '--json']).then((out) => JSON.parse(out) as ExplanationJson),
-    docker(['exec', berth.name, ...CLI, 'explain', stranger.name]),
+    docker(['exec', berth.name, 'berth', 'explain', stranger.name]),
   ]);
   const host = routes.hosts.find((h) => h.hostname === appHost);
   assert.deepEqual(
