@@ -72,7 +72,9 @@ for (const mode of modes as Mode[]) {
     const host = (scenario: string): string => hostFor(`${scenario}-${mode}`);
 
     before(async () => {
-      berth = await startBerth({ mode });
+      // A removed host waits BERTH_BACKEND_WAIT for a replacement before its 503 (zero-downtime.test.ts covers the
+      // default wait); here the wait is short so the removal scenario sees its 503 within its 2 s.
+      berth = await startBerth({ mode, env: { BERTH_BACKEND_WAIT: '300ms' } });
     });
     after(async () => {
       await Promise.all(started.map((id) => removeContainer(id).catch(() => undefined)));
@@ -127,8 +129,8 @@ for (const mode of modes as Mode[]) {
       const t0 = Date.now();
       // A request that reaches nginx before its reload still goes to the vanished address and waits for the
       // connect timeout (then 504), exactly like nginx-proxy: poll with short requests so that one does not
-      // hide when the route went away.
-      await eventually(() => expectStatus(port(), h, 503, 500), { timeoutMs: 2000, intervalMs: 50 });
+      // hide when the route went away. (The node plane holds a request for the 300 ms wait, then 503.)
+      await eventually(() => expectStatus(port(), h, 503, 700), { timeoutMs: 2000, intervalMs: 50 });
       const elapsed = Date.now() - t0;
       t.diagnostic(`${mode}: 503 ${elapsed} ms after docker rm -f returned`);
       assert.ok(elapsed <= 2500, `503 after ${elapsed} ms`);
