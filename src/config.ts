@@ -78,6 +78,8 @@ export interface Config {
   readonly hostIp: string | undefined;
   /** Local admin endpoint for `berth routes|explain|healthcheck`: `unix:///path` or `tcp://127.0.0.1:port`. */
   readonly admin: string;
+  /** Node data plane only: worker processes serving requests (node:cluster, round robin); 1 = in the main process. */
+  readonly workers: number;
   readonly nginx: NginxSettings;
 }
 
@@ -103,6 +105,13 @@ function port(env: Env, name: string, fallback: number): number {
 
 const TRUE = ['true', '1', 'yes', 'on'];
 const FALSE = ['false', '0', 'no', 'off'];
+
+function count(env: Env, name: string, fallback: number, max: number): number {
+  const v = raw(env, name);
+  if (v === undefined) return fallback;
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > max) throw invalid(name, v, `a whole number from 1 to ${max}`);
+  return Number(v);
+}
 
 function bool(env: Env, name: string, fallback: boolean): boolean {
   const v = raw(env, name);
@@ -203,6 +212,7 @@ export function loadConfig(env: Env = process.env, exists: (path: string) => boo
     nipIo: bool(env, 'BERTH_NIP_IO', false),
     hostIp: ipv4(env, 'BERTH_HOST_IP'),
     admin: admin(env),
+    workers: count(env, 'BERTH_WORKERS', 1, 64),
     nginx: Object.freeze({
       binary: raw(env, 'BERTH_NGINX_BINARY') ?? 'nginx',
       stateDir: raw(env, 'BERTH_STATE_DIR') ?? '/var/lib/berth',

@@ -114,3 +114,125 @@ export function serializeRequestHead(method: string, target: string, headers: Re
   }
   return `${head}\r\n`;
 }
+
+/**
+ * The hot path's view of a request head, read in one pass over `req.rawHeaders` (building `req.headers`, an object
+ * Node creates lazily, costs more than the whole scan). Duplicates are combined the way node:http combines them:
+ * `host` and `content-length` keep the first line, the others are joined with `, `.
+ */
+export interface RequestHeadScan {
+  host: string | undefined;
+  connection: string;
+  upgrade: string;
+  forwardedFor: string;
+  forwardedProto: string;
+  forwardedHost: string;
+  forwardedPort: string;
+  contentLength: string | undefined;
+  transferEncoding: boolean;
+}
+
+function joined(previous: string, value: string): string {
+  return previous === '' ? value : `${previous}, ${value}`;
+}
+
+export function scanRequestHeaders(raw: readonly string[]): RequestHeadScan {
+  const scan: RequestHeadScan = {
+    host: undefined,
+    connection: '',
+    upgrade: '',
+    forwardedFor: '',
+    forwardedProto: '',
+    forwardedHost: '',
+    forwardedPort: '',
+    contentLength: undefined,
+    transferEncoding: false,
+  };
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const value = raw[i + 1] as string;
+    switch (name.length) {
+      case 4:
+        if (scan.host === undefined && name.toLowerCase() === 'host') scan.host = value;
+        break;
+      case 7:
+        if (name.toLowerCase() === 'upgrade') scan.upgrade = joined(scan.upgrade, value);
+        break;
+      case 10:
+        if (name.toLowerCase() === 'connection') scan.connection = joined(scan.connection, value);
+        break;
+      case 14:
+        if (scan.contentLength === undefined && name.toLowerCase() === 'content-length') scan.contentLength = value;
+        break;
+      case 15:
+      case 16:
+      case 17: {
+        const lower = name.toLowerCase();
+        if (lower === 'x-forwarded-for') scan.forwardedFor = joined(scan.forwardedFor, value);
+        else if (lower === 'x-forwarded-host') scan.forwardedHost = joined(scan.forwardedHost, value);
+        else if (lower === 'x-forwarded-port') scan.forwardedPort = joined(scan.forwardedPort, value);
+        else if (lower === 'x-forwarded-proto') scan.forwardedProto = joined(scan.forwardedProto, value);
+        else if (lower === 'transfer-encoding') scan.transferEncoding = true;
+        break;
+      }
+      default:
+    }
+  }
+  return scan;
+}
+
+/** The scan's answer to "does this request carry a body" (RFC 9112 section 6.3). */
+export function scanHasBody(scan: RequestHeadScan): boolean {
+  return scan.transferEncoding || (scan.contentLength !== undefined && scan.contentLength !== '0');
+}
+
+/**
+ * `upstreamRequestHeaders` for the hot path: the same headers (for a request without `upgrade`), as a flat
+ * `[name, value, ...]` list built from `rawHeaders`; header lines are forwarded one by one, as nginx does.
+ */
+export function upstreamRequestHeaderList(raw: readonly string[], scan: RequestHeadScan, ctx: Omit<ForwardContext, 'upgrade'>): string[] {
+  const named = scan.connection === '' ? undefined : connectionTokens(scan.connection);
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = (raw[i] as string).toLowerCase();
+    if (HOP_BY_HOP.has(lower) || SET_BY_PROXY.has(lower) || named?.has(lower) === true) continue;
+    out.push(lower, raw[i + 1] as string);
+  }
+  const trust = ctx.trustDownstreamProxy;
+  const proto = trust && scan.forwardedProto !== '' ? scan.forwardedProto : 'http';
+  out.push(
+    'host', ctx.host + hostPortSuffix(ctx.localPort),
+    'x-real-ip', ctx.clientAddress,
+    'x-forwarded-for', trust && scan.forwardedFor !== '' ? `${scan.forwardedFor}, ${ctx.clientAddress}` : ctx.clientAddress,
+    'x-forwarded-host', trust && scan.forwardedHost !== '' ? scan.forwardedHost : ctx.host,
+    'x-forwarded-proto', proto,
+    'x-forwarded-ssl', proto === 'https' ? 'on' : 'off',
+    'x-forwarded-port', trust && scan.forwardedPort !== '' ? scan.forwardedPort : String(ctx.localPort),
+    'x-original-uri', ctx.requestUri,
+  );
+  return out;
+}
+
+/**
+ * `downstreamResponseHeaders` for the hot path: undici's raw response head (`[name, value, ...]` buffers) to a flat
+ * list for `res.writeHead`, hop-by-hop headers removed; bytes kept as they came (latin1), repeated lines kept.
+ */
+export function downstreamResponseHeaderList(raw: readonly Buffer[]): string[] {
+  const out: string[] = [];
+  let named: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = (raw[i] as Buffer).toString('latin1');
+    const lower = name.toLowerCase();
+    const value = (raw[i + 1] as Buffer).toString('latin1');
+    if (lower === 'connection') {
+      named = connectionTokens(named === undefined ? value : [...named, value]);
+      continue;
+    }
+    if (HOP_BY_HOP.has(lower)) continue;
+    out.push(name, value);
+  }
+  if (named === undefined || named.size === 0) return out;
+  const kept: string[] = [];
+  for (let i = 0; i < out.length; i += 2) if (!named.has((out[i] as string).toLowerCase())) kept.push(out[i] as string, out[i + 1] as string);
+  return kept;
+}

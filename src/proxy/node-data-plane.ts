@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Config } from '../config.ts';
@@ -7,11 +8,12 @@ import type { Logger } from '../logger.ts';
 import type { ReadinessTracker } from '../readiness/index.ts';
 import { EMPTY_TABLE, type RoutingTable, type Upstream } from '../routing-table.ts';
 import { deliver, WAIT, WAIT_VANISHED, type AttemptOutcome, type DeliverySettings, type Selection } from './delivery.ts';
-import { forward, hasRequestBody, type ForwardResult } from './forward.ts';
-import { serializeRequestHead, upstreamRequestHeaders } from './forwarded-headers.ts';
+import { createClusterPlane } from './cluster-plane.ts';
+import { attemptOutcome, forward, type ForwardResult } from './forward.ts';
+import { scanHasBody, scanRequestHeaders, serializeRequestHead, upstreamRequestHeaderList, upstreamRequestHeaders } from './forwarded-headers.ts';
 import { clientAddress, parseRequestTarget, type RequestTarget } from './request-target.ts';
 import { errorCode, proxyError, sendProxyError, writeRawProxyError, type ProxyError } from './responses.ts';
-import { classifyFailure, isConnectionFailure, mayRetry } from './retry-policy.ts';
+import { classifyFailure } from './retry-policy.ts';
 import { RoundRobin } from './round-robin.ts';
 import { buildRouteIndex, type RouteIndex } from './route-index.ts';
 import { Tombstones } from './tombstones.ts';
@@ -31,6 +33,14 @@ export type ProxyConfig = Pick<
   | 'clientKeepAliveTimeoutMs'
   | 'backendWaitMs'
   | 'drainUpgradeTimeoutMs'
+  // for BERTH_WORKERS: what a worker process needs besides the above (cluster-worker.ts)
+  | 'workers'
+  | 'logLevel'
+  | 'logFormat'
+  | 'admission'
+  | 'drain'
+  | 'circuitBreakMs'
+  | 'shutdownTimeoutMs'
 >;
 
 export interface NodeDataPlaneOptions {
@@ -224,36 +234,37 @@ class NodePlane implements NodeDataPlane {
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const target = parseRequestTarget(req.url ?? '/', req.headers.host);
-    let headers: Record<string, string | string[]> | undefined;
+    const raw = req.rawHeaders;
+    const scan = scanRequestHeaders(raw);
+    const target = parseRequestTarget(req.url ?? '/', scan.host);
+    const hasBody = scanHasBody(scan);
+    let headers: string[] | undefined;
     deliver(this.#delivery, {
       host: target.host,
       select: (tried) => this.#select(target, tried),
       attempt: (upstream, done) => {
-        headers ??= this.#headers(req, target, false);
+        headers ??= upstreamRequestHeaderList(raw, scan, {
+          host: target.host,
+          localPort: req.socket.localPort ?? this.#config.httpPort,
+          clientAddress: clientAddress(req.socket.remoteAddress),
+          requestUri: target.uri,
+          trustDownstreamProxy: this.#config.trustDownstreamProxy,
+        });
         const key = upstreamKey(upstream);
-        const request = { req, res, path: target.uri, headers, closeConnection: () => this.#closing };
+        const request = { req, res, path: target.uri, headers, hasBody, closeConnection: this.#isClosing };
         forward(this.#pools.get(key), request, (result) => done(this.#outcome(result, req.method, target.host, key)));
       },
       // An unread request body would otherwise be drained before the next request on this connection.
-      answer: (error) => sendProxyError(res, error, this.#closing || (hasRequestBody(req) && !req.complete)),
+      answer: (error) => sendProxyError(res, error, this.#closing || (hasBody && !req.complete)),
       closeSignal: res,
     });
   }
 
+  readonly #isClosing = (): boolean => this.#closing;
+
   #outcome(result: ForwardResult, method: string | undefined, host: string, upstream: string): AttemptOutcome {
-    // retry-policy.ts decides; here only what forward() observed is translated.
-    if (result.error === null) return { kind: 'done', delivered: true };
-    if (result.clientAborted) {
-      this.#log.debug({ host, upstream, code: errorCode(result.error) }, 'client aborted');
-      return { kind: 'done', delivered: result.responseStarted };
-    }
-    if (result.headersSent) {
-      // Part of the response reached the client: the only remedy left is to cut it (sendProxyError does).
-      return { kind: 'failed', error: result.error, retry: false, connection: false };
-    }
-    const failure = classifyFailure(result.error, result.responseStarted);
-    return { kind: 'failed', error: result.error, retry: mayRetry(failure, method, result.bodyTouched), connection: isConnectionFailure(failure) };
+    if (result.clientAborted && result.error !== null) this.#log.debug({ host, upstream, code: errorCode(result.error) }, 'client aborted');
+    return attemptOutcome(result, method);
   }
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -295,6 +306,8 @@ function ignore(): void {
   // errors end up as `close`, which is what the tunnel and the wait queue listen to
 }
 
+/** The Node data plane; with `workers` > 1, a cluster of worker processes each running one (cluster-plane.ts). */
 export function createNodeDataPlane(options: NodeDataPlaneOptions): NodeDataPlane {
+  if (options.config.workers > 1 && cluster.isPrimary) return createClusterPlane({ config: options.config, logger: options.logger });
   return new NodePlane(options);
 }

@@ -18,8 +18,16 @@ export interface PoolSettings {
   readonly keepAliveTimeoutMs?: number;
 }
 
+// Upstream objects are immutable and shared by every request of a table generation: the key is computed once each.
+const keys = new WeakMap<object, string>();
+
 export function upstreamKey(u: Pick<Upstream, 'address' | 'port'>): string {
-  return isIPv6(u.address) ? `[${u.address}]:${u.port}` : `${u.address}:${u.port}`;
+  let key = keys.get(u);
+  if (key === undefined) {
+    key = isIPv6(u.address) ? `[${u.address}]:${u.port}` : `${u.address}:${u.port}`;
+    keys.set(u, key);
+  }
+  return key;
 }
 
 export class UpstreamPools {
