@@ -175,3 +175,14 @@ export async function startBerth(options: StartBerthOptions): Promise<BerthProce
     stop,
   };
 }
+
+export type Mode = 'node' | 'nginx';
+
+/** The data planes an e2e file runs against: BERTH_E2E_MODES=node,nginx (the default) selects them. */
+export function e2eModes(): Mode[] {
+  const modes = (process.env['BERTH_E2E_MODES'] ?? 'node,nginx').split(',').map((m) => m.trim()).filter((m) => m !== '');
+  for (const m of modes) {
+    if (m !== 'node' && m !== 'nginx') throw new Error(`BERTH_E2E_MODES: unknown mode ${m} (node, nginx)`);
+  }
+  return modes as Mode[];
+}

@@ -28,7 +28,7 @@ export {
   uniqueName,
 } from './docker-cli.ts';
 export type { HealthcheckOptions, RunningContainer, RunOptions } from './docker-cli.ts';
-export { describeOutput, freePort, startBerth } from './berth-process.ts';
+export { describeOutput, e2eModes, freePort, startBerth, type Mode } from './berth-process.ts';
 export type { BerthProcess, LogLine, StartBerthOptions } from './berth-process.ts';
 export { eventually, get, getFrom, upgradeEcho } from './http-client.ts';
 export type { EchoReply, EventuallyOptions, HttpResult, UpgradeResult } from './http-client.ts';

@@ -11,7 +11,9 @@ import {
   removeContainer,
   restartDockerd,
   runContainer,
+  e2eModes,
   startBerth,
+  type Mode,
   uniqueName,
   upgradeEcho,
   type BerthProcess,
@@ -25,12 +27,7 @@ import {
  * names; assertions are on what a client sees (status and body).
  */
 
-type Mode = 'node' | 'nginx';
-const modes = (process.env['BERTH_E2E_MODES'] ?? 'node,nginx')
-  .split(',')
-  .map((m) => m.trim())
-  .filter((m) => m !== '');
-for (const m of modes) assert.ok(m === 'node' || m === 'nginx', `BERTH_E2E_MODES: unknown mode ${m}`);
+const modes = e2eModes();
 
 before(async () => {
   await ensureImages();
@@ -56,7 +53,7 @@ const shortId = (id: string): string => id.slice(0, 12);
 
 const ROUTE_TIMEOUT = { timeoutMs: 10_000, intervalMs: 100 };
 
-for (const mode of modes as Mode[]) {
+for (const mode of modes) {
   describe(`routing through the ${mode} data plane`, () => {
     let berth: BerthProcess | undefined;
     const started: string[] = [];
@@ -206,7 +203,7 @@ describe('after dockerd restarts', () => {
   const berths = new Map<Mode, BerthProcess>();
 
   before(async () => {
-    for (const mode of modes as Mode[]) berths.set(mode, await startBerth({ mode }));
+    for (const mode of modes) berths.set(mode, await startBerth({ mode }));
   });
   after(async () => {
     for (const [mode, berth] of berths) assert.equal(await berth.stop(), 0, `${mode} berth exits 0 on SIGTERM`);

@@ -12,6 +12,7 @@ import {
   hostFor,
   removeContainer,
   runContainer,
+  e2eModes,
   startBerth,
   startLoad,
   stopContainer,
@@ -28,12 +29,7 @@ import {
  * BERTH_E2E_MODES=node,nginx (default) selects the data planes.
  */
 
-type Mode = 'node' | 'nginx';
-const modes = (process.env['BERTH_E2E_MODES'] ?? 'node,nginx')
-  .split(',')
-  .map((m) => m.trim())
-  .filter((m) => m !== '') as Mode[];
-for (const m of modes) assert.ok(m === 'node' || m === 'nginx', `BERTH_E2E_MODES: unknown mode ${m}`);
+const modes = e2eModes();
 
 /** The bounded wait for a ready backend in these tests (the Node data plane's 503 comes after it). */
 const BACKEND_WAIT_MS = 1000;
