@@ -70,10 +70,16 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
   const buildOptions = opts.nipIoHostIp === undefined ? {} : { nipIoHostIp: opts.nipIoHostIp };
   let lastListing: { containers: ContainerInfo[]; placement: ProxyPlacement | null } | undefined;
 
+  /** The last listing, with the containers seen stopping marked so. */
+  function current(): { containers: ContainerInfo[]; placement: ProxyPlacement | null } | undefined {
+    if (lastListing === undefined) return undefined;
+    const containers = lastListing.containers.map((c) => (stopping.has(c.id) ? { ...c, stopping: true } : c));
+    return { containers, placement: lastListing.placement };
+  }
+
   function fromListing(): RoutingTable {
-    const listing = lastListing as NonNullable<typeof lastListing>;
-    const containers = listing.containers.map((c) => (stopping.has(c.id) ? { ...c, stopping: true } : c));
-    return buildRoutingTable(containers, listing.placement, buildOptions);
+    const listing = current() as NonNullable<ReturnType<typeof current>>;
+    return buildRoutingTable(listing.containers, listing.placement, buildOptions);
   }
 
   async function build(): Promise<RoutingTable> {
@@ -189,11 +195,7 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
       }
     },
     snapshot: build,
-    current() {
-      if (lastListing === undefined) return undefined;
-      const listing = lastListing;
-      return { containers: listing.containers.map((c) => (stopping.has(c.id) ? { ...c, stopping: true } : c)), placement: listing.placement };
-    },
+    current,
     stop() {
       stopped = true;
       debouncer.cancel();
