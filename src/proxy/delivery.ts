@@ -10,8 +10,9 @@ import type { CloseSignal, WaitQueue } from './wait-queue.ts';
  * (see retry-policy.ts), wait (bounded) when no ready upstream is left, answer the client when all of that is over.
  *
  * Final answers, in order: a route error (unknown host, no location, host whose containers are all unreachable) at
- * once; the last upstream failure (502/504) when an attempt failed and no retry was possible; otherwise, after the
- * wait, 503 + Retry-After: NO_READY_BACKEND, or NO_ROUTE for a host that vanished and did not come back in time.
+ * once; the last upstream failure (502/504) when an attempt failed and no retry was possible, or when after the
+ * wait the backend that failed is still deemed ready (broken, not starting or stopping); otherwise, after the wait,
+ * 503 + Retry-After: NO_READY_BACKEND, or NO_ROUTE for a host that vanished and did not come back in time.
  */
 
 /** At most this many upstreams are tried for one request. */
@@ -60,7 +61,7 @@ class Delivery {
   readonly #s: DeliverySettings;
   readonly #r: DeliveryRequest;
   readonly #tried = new Set<string>();
-  #lastError: { readonly error: Error; readonly upstream: string } | undefined;
+  #lastError: { readonly error: Error; readonly upstream: string; readonly backend: Upstream } | undefined;
   #deadline: number | undefined;
 
   constructor(settings: DeliverySettings, request: DeliveryRequest) {
@@ -97,7 +98,7 @@ class Delivery {
     const fields = { host: this.#r.host, upstream: key, code: errorCode(outcome.error), attempt: this.#tried.size };
     if (outcome.retry && this.#tried.size < MAX_TRIES && !this.#s.closing()) {
       log.warn(fields, 'upstream failed before the request was delivered; retrying on another backend');
-      this.#lastError = { error: outcome.error, upstream: key };
+      this.#lastError = { error: outcome.error, upstream: key, backend: u };
       this.next();
       return;
     }
@@ -132,7 +133,10 @@ class Delivery {
 
   #giveUp(selection: Selection, retryAfterS: number): void {
     const last = this.#lastError;
-    if (last !== undefined) {
+    // A backend that failed and is still deemed ready is broken: say so (502/504). One that failed because it was
+    // stopping or starting (it is draining, starting, or gone by now) must not turn into a 502: the request was
+    // never delivered, so it gets the same 503 + Retry-After as a request that found no ready backend.
+    if (last !== undefined && this.#s.readiness.isReadyNow(last.backend)) {
       this.#r.answer(upstreamFailure(last.error, last.upstream));
       return;
     }

@@ -164,6 +164,28 @@ describe('node data plane: admission and waiting', () => {
 });
 
 describe('node data plane: retries and passive health', () => {
+  it('answers 503, not 502, when the only backend refused because it was stopping; 502 when it is broken', async () => {
+    const dead = upstream(await freePort(), 'dead');
+    const c = controlledProbe();
+    c.ready.add(dead.port); // ready by its probe, refusing connections: an app that closed its listener at SIGTERM
+    const plane = await startPlane(table({ 'app.test': [dead] }), { backendWaitMs: 400, circuitBreakMs: 60_000 }, { probe: c.probe });
+    const port = plane.port ?? 0;
+    try {
+      await waitFor(() => plane.readiness.isReady(dead), 5000, 'dead backend admitted by the fake probe');
+      const broken = await send(port, { headers: { host: 'app.test' } });
+      assert.equal(broken.status, 502, 'still deemed ready after the wait: a broken backend is a 502');
+      const pending = send(port, { headers: { host: 'app.test' } });
+      await waitFor(() => plane.waiting === 1, 5000, 'request waiting after the refused attempt');
+      await plane.apply(table({ 'app.test': [draining(dead)] })); // the kill event arrives
+      const stopping = await pending;
+      assert.equal(stopping.status, 503, `a stopping backend never causes a 502 (got ${stopping.status})`);
+      assert.equal(stopping.headers['x-berth-error'], 'NO_READY_BACKEND');
+      assert.equal(stopping.headers['retry-after'], '1');
+    } finally {
+      await plane.stop(1000);
+    }
+  });
+
   it('retries a refused backend on another one, and opens its circuit after 3 failures', async () => {
     const ok = await countingBackend('ok');
     const dead = upstream(await freePort(), 'dead');

@@ -51,6 +51,25 @@ async function until(check: () => boolean, what: string, timeoutMs = 3000): Prom
 }
 
 describe('ReadinessTracker', () => {
+  it('isReadyNow judges a captured backend by the latest table: draining since, or gone', async () => {
+    const f = fakeProbe();
+    f.ok.set(1010, true);
+    const t = tracker(f.probe);
+    try {
+      const captured = up(1010);
+      t.update(tableOf(captured));
+      await until(() => t.isReady(captured), 'ready');
+      assert.equal(t.isReadyNow(captured), true);
+      t.update(tableOf({ ...captured, draining: true }));
+      assert.equal(t.isReady(captured), true, 'the captured object still says not draining');
+      assert.equal(t.isReadyNow(captured), false, 'the latest table says draining');
+      t.update(tableOf());
+      assert.equal(t.isReadyNow(captured), false, 'gone from the table');
+    } finally {
+      t.stop();
+    }
+  });
+
   it('keeps a backend without HEALTHCHECK starting until its probe passes, then ready (and says so)', async () => {
     const f = fakeProbe();
     const t = tracker(f.probe);

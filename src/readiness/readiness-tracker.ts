@@ -34,7 +34,8 @@ const CIRCUIT_FAILURES = 3;
 
 interface Target {
   readonly key: string;
-  readonly upstream: Upstream;
+  /** The backend as the latest table describes it (draining included). */
+  upstream: Upstream;
   passedOnce: boolean;
   failures: number;
   connectFailures: number;
@@ -78,7 +79,11 @@ export class ReadinessTracker {
       if (!wanted.has(key)) this.cancel(target);
     }
     for (const [key, u] of wanted) {
-      if (this.targets.has(key)) continue;
+      const known = this.targets.get(key);
+      if (known !== undefined) {
+        known.upstream = u;
+        continue;
+      }
       const target: Target = { key, upstream: u, passedOnce: false, failures: 0, connectFailures: 0, circuitOpenUntil: 0, timer: undefined, inFlight: false, cancelled: false };
       this.targets.set(key, target);
       if (this.options.admission === 'ready' && u.health === 'none') void this.runProbe(target);
@@ -95,6 +100,15 @@ export class ReadinessTracker {
     if (u.health === 'starting' || u.health === 'unhealthy') return u.health;
     if (t === undefined || !t.passedOnce) return 'starting';
     return t.failures >= FAILS_TO_LEAVE ? 'unhealthy' : 'ready';
+  }
+
+  /**
+   * Whether the backend `u` names is ready in the LATEST table: a request that captured `u` earlier learns that the
+   * container has since started draining, or left the table (then false).
+   */
+  isReadyNow(u: Upstream): boolean {
+    const t = this.targets.get(targetKey(u));
+    return t !== undefined && this.isReady(t.upstream);
   }
 
   isReady(u: Upstream): boolean {
