@@ -7,7 +7,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createServer, type AddressInfo } from 'node:net';
+import { freePort } from '../test/support/free-port.ts';
+export { freePort };
 
 export const BENCH_HOST = 'bench.test';
 /** 100 bytes, like the anchors in the environment reference. */
@@ -20,13 +21,6 @@ export interface Proc {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 function spawnPinned(name: string, cpu: string, command: string, args: readonly string[], port: number, logFile: string): Proc {
   const child = spawn('taskset', ['-c', cpu, command, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -3,20 +3,15 @@
  * routing tables, a plane on a free port, a raw HTTP client and polling. No Docker needed.
  */
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type RequestListener, type Server } from 'node:http';
-import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { loadConfig, type Config } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { ReadinessTracker, type ProbeFn } from '../readiness/index.ts';
 import type { RoutingTable, Upstream } from '../routing-table.ts';
 import { createNodeDataPlane, type NodeDataPlane, type NodeDataPlaneOptions } from './node-data-plane.ts';
+import { freePort } from '../../test/support/free-port.ts';
+export { freePort };
 
-export async function freePort(): Promise<number> {
-  const probe = createNetServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 export interface Backend {
   readonly server: Server;
