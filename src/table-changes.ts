@@ -4,13 +4,21 @@ import type { ContainerIssue, RoutingTable, VirtualHost } from './routing-table.
 export interface HostChange {
   readonly host: string;
   readonly change: 'added' | 'updated' | 'removed';
-  /** `container@address:port` per backend, in table order; empty when removed or when no backend is reachable. */
+  /** `container@address:port [state]` per backend, in table order; empty when removed or when no backend is reachable. */
   readonly backends: readonly string[];
 }
 
+/**
+ * `container@address:port`, plus what the table knows of its state: `[draining]`, or the HEALTHCHECK state when it
+ * has one. Without it, a health change or a stop signal would log "route updated" with nothing visibly updated.
+ */
 function backends(host: VirtualHost): string[] {
   return host.routes.flatMap((r) =>
-    r.upstreams.map((u) => `${u.containerName}@${u.address.includes(':') ? `[${u.address}]` : u.address}:${u.port}${r.path === '/' ? '' : ` (${r.path})`}`),
+    r.upstreams.map((u) => {
+      const address = u.address.includes(':') ? `[${u.address}]` : u.address;
+      const state = u.draining ? ' [draining]' : u.health === 'none' ? '' : ` [${u.health}]`;
+      return `${u.containerName}@${address}:${u.port}${r.path === '/' ? '' : ` (${r.path})`}${state}`;
+    }),
   );
 }
 

@@ -1,0 +1,34 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RoutingTable, Upstream } from './routing-table.ts';
+import { hostChanges, newIssues } from './table-changes.ts';
+
+const u = (over: Partial<Upstream> = {}): Upstream => ({
+  containerId: 'id', containerName: 'echo', address: '172.17.0.2', port: 80, network: 'bridge', health: 'none',
+  draining: false, probe: { kind: 'tcp', intervalMs: 2000, timeoutMs: 1000 }, ...over,
+});
+const table = (upstreams: Upstream[] | null, issues: RoutingTable['issues'] = []): RoutingTable => ({
+  hosts: upstreams === null ? [] : [{ hostname: 'a.example', routes: [{ path: '/', proto: 'http', upstreams }] }],
+  issues,
+});
+
+describe('hostChanges', () => {
+  it('says added, updated (with the state that changed) and removed', () => {
+    assert.deepEqual(hostChanges(table(null), table([u()])), [{ host: 'a.example', change: 'added', backends: ['echo@172.17.0.2:80'] }]);
+    assert.deepEqual(hostChanges(table([u({ health: 'starting' })]), table([u({ health: 'healthy' })]))[0]?.backends, ['echo@172.17.0.2:80 [healthy]']);
+    assert.deepEqual(hostChanges(table([u()]), table([u({ draining: true })]))[0]?.backends, ['echo@172.17.0.2:80 [draining]']);
+    assert.deepEqual(hostChanges(table([u({ address: 'fd00::2' })]), table(null)), [{ host: 'a.example', change: 'removed', backends: [] }]);
+    assert.deepEqual(hostChanges(table([u()]), table([u()])), []);
+  });
+  it('brackets IPv6 addresses', () => {
+    assert.deepEqual(hostChanges(table(null), table([u({ address: 'fd00::2' })]))[0]?.backends, ['echo@[fd00::2]:80']);
+  });
+});
+
+describe('newIssues', () => {
+  it('reports an issue once, not at every relist', () => {
+    const issue = { code: 'ERR_VIRTUAL_HOST_INVALID' as const, containerId: 'x', containerName: 'bad', setting: 'VIRTUAL_HOST', value: 'a;b{', message: 'm' };
+    assert.deepEqual(newIssues(table(null), table(null, [issue])), [issue]);
+    assert.deepEqual(newIssues(table(null, [issue]), table(null, [issue])), []);
+  });
+});
