@@ -16,7 +16,7 @@ import { createLogger } from '../src/logger.ts';
 import { createNginxDataPlane } from '../src/nginx/index.ts';
 import { createNodeDataPlane } from '../src/proxy/index.ts';
 import { ReadinessTracker } from '../src/readiness/index.ts';
-import type { RoutingTable } from '../src/routing-table.ts';
+import { newRoute, newVirtualHost, type RoutingTable } from '../src/routing-table.ts';
 
 const [mode = 'node', port = '0', backendPort = '0', stateDir = '/tmp/berth-bench-plane', extra = '{}'] = process.argv.slice(2);
 mkdirSync(stateDir, { recursive: true });
@@ -39,12 +39,10 @@ const config = loadConfig(
 const logger = createLogger(config.logLevel, false);
 const table: RoutingTable = {
   hosts: [
-    {
+    newVirtualHost({
       hostname: 'bench.test',
       routes: [
-        {
-          path: '/',
-          proto: 'http',
+        newRoute({
           upstreams: [
             {
               containerId: 'bench-backend',
@@ -57,9 +55,9 @@ const table: RoutingTable = {
               probe: { kind: 'tcp', intervalMs: 2000, timeoutMs: 1000 },
             },
           ],
-        },
+        }),
       ],
-    },
+    }),
   ],
   issues: [],
 };

@@ -80,8 +80,46 @@ export interface Config {
   readonly admin: string;
   /** Node data plane only: worker processes serving requests (node:cluster, round robin); 1 = in the main process. */
   readonly workers: number;
+  /**
+   * DEFAULT_ROOT: what `/` answers on a host that has no `/` path: `<status> [text or URL]` as nginx's `return`
+   * (`404`, `418`, `301 http://$host/web1$request_uri`); undefined = `none` (no such location).
+   */
+  readonly defaultRoot: string | undefined;
+  /** ENABLE_IPV6: also listen on `[::]`. */
+  readonly enableIpv6: boolean;
+  /** PREFER_IPV6_NETWORK: reach dual-stack backends on their IPv6 address. */
+  readonly preferIpv6Network: boolean;
+  /** ENABLE_PROXY_PROTOCOL: every inbound connection starts with a PROXY protocol header (v1 or v2). */
+  readonly enableProxyProtocol: boolean;
+  /** DEBUG_ENDPOINT: serve `/nginx-proxy-debug` on every host (per host: the debug-endpoint label). */
+  readonly debugEndpoint: boolean;
+  /** SHA1_UPSTREAM_NAME: nginx data plane upstream names are sha1(host) (nginx data plane only). */
+  readonly sha1UpstreamName: boolean;
+  readonly accessLog: AccessLogSettings;
+  /** RESOLVERS: nginx `resolver` (nginx data plane only); undefined = none needed (berth writes IP addresses). */
+  readonly resolvers: string | undefined;
+  /** DOCKER_CONTAINER_FILTERS: extra Engine API list filters (`network=mynet,label=x`), ANDed with status=running. */
+  readonly containerFilters: Readonly<Record<string, readonly string[]>>;
   readonly nginx: NginxSettings;
 }
+
+/** Access log of both data planes (nginx-proxy's `vhost` log format, LOG_FORMAT, LOG_JSON, DISABLE_ACCESS_LOGS). */
+export interface AccessLogSettings {
+  /** False when DISABLE_ACCESS_LOGS is set to anything non-empty. */
+  readonly enabled: boolean;
+  /** nginx log_format text: LOG_FORMAT, else the JSON format with LOG_JSON, else nginx-proxy's `vhost` format. */
+  readonly format: string;
+  /** LOG_FORMAT_ESCAPE (`default`, `json`, `none`); `json` by default with LOG_JSON. */
+  readonly escape: 'default' | 'json' | 'none';
+}
+
+/** nginx-proxy's default `vhost` access log format. */
+export const DEFAULT_LOG_FORMAT =
+  '$host $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$upstream_addr"';
+
+/** nginx-proxy's LOG_JSON format. */
+export const JSON_LOG_FORMAT =
+  '{"time_local":"$time_iso8601","client_ip":"$remote_addr","remote_user":"$remote_user","request":"$request","status":"$status","body_bytes_sent":"$body_bytes_sent","request_time":"$request_time","upstream_response_time":"$upstream_response_time","upstream_addr":"$upstream_addr","http_referrer":"$http_referer","http_user_agent":"$http_user_agent","request_id":"$request_id"}';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -168,6 +206,42 @@ function admin(env: Env): string {
   throw invalid('BERTH_ADMIN', v, 'unix:///path/to/admin.sock or tcp://127.0.0.1:PORT');
 }
 
+function defaultRoot(env: Env): string | undefined {
+  const v = raw(env, 'DEFAULT_ROOT') ?? '404';
+  if (v.toLowerCase() === 'none') return undefined;
+  const m = /^(\d{3})(?:\s+(\S.*))?$/.exec(v);
+  const status = Number(m?.[1] ?? 0);
+  if (m === null || status < 200 || status > 599 || /[\n\r;{}]/.test(v)) {
+    throw invalid('DEFAULT_ROOT', v, "an nginx return: a status (404), a status and text or URL (301 http://$host/web1$request_uri), or none");
+  }
+  if ([301, 302, 303, 307, 308].includes(status) && m[2] === undefined) {
+    throw invalid('DEFAULT_ROOT', v, `a URL after the redirect status ${status}`);
+  }
+  return v;
+}
+
+function accessLog(env: Env): AccessLogSettings {
+  const json = bool(env, 'LOG_JSON', false);
+  const format = raw(env, 'LOG_FORMAT') ?? (json ? JSON_LOG_FORMAT : DEFAULT_LOG_FORMAT);
+  if (/[\n\r]/.test(format)) throw invalid('LOG_FORMAT', format, 'a single-line nginx log_format');
+  const escape = oneOf(env, 'LOG_FORMAT_ESCAPE', ['default', 'json', 'none'] as const, json ? 'json' : 'default');
+  // nginx-proxy: "Any truthy value" disables; an empty value does not.
+  return { enabled: raw(env, 'DISABLE_ACCESS_LOGS') === undefined, format, escape };
+}
+
+function containerFilters(env: Env): Record<string, string[]> {
+  const v = raw(env, 'DOCKER_CONTAINER_FILTERS');
+  const filters: Record<string, string[]> = {};
+  if (v === undefined) return filters;
+  for (const item of v.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const m = /^([a-z_-]+)=(.+)$/i.exec(item);
+    if (m === null) throw invalid('DOCKER_CONTAINER_FILTERS', v, 'comma-separated key=value docker ps filters, such as network=mynet,label=env=prod');
+    const key = (m[1] as string).toLowerCase();
+    (filters[key] ??= []).push(m[2] as string);
+  }
+  return filters;
+}
+
 const HOSTNAME_RE = /^[a-z0-9_*]([a-z0-9_.*-]*[a-z0-9_*])?$/i;
 
 export function loadConfig(env: Env = process.env, exists: (path: string) => boolean = existsSync): Config {
@@ -213,6 +287,15 @@ export function loadConfig(env: Env = process.env, exists: (path: string) => boo
     hostIp: ipv4(env, 'BERTH_HOST_IP'),
     admin: admin(env),
     workers: count(env, 'BERTH_WORKERS', 1, 64),
+    defaultRoot: defaultRoot(env),
+    enableIpv6: bool(env, 'ENABLE_IPV6', false),
+    preferIpv6Network: bool(env, 'PREFER_IPV6_NETWORK', false),
+    enableProxyProtocol: bool(env, 'ENABLE_PROXY_PROTOCOL', false),
+    debugEndpoint: bool(env, 'DEBUG_ENDPOINT', false),
+    sha1UpstreamName: bool(env, 'SHA1_UPSTREAM_NAME', false),
+    accessLog: Object.freeze(accessLog(env)),
+    resolvers: raw(env, 'RESOLVERS'),
+    containerFilters: Object.freeze(containerFilters(env)),
     nginx: Object.freeze({
       binary: raw(env, 'BERTH_NGINX_BINARY') ?? 'nginx',
       stateDir: raw(env, 'BERTH_STATE_DIR') ?? '/var/lib/berth',

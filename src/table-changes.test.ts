@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RoutingTable, Upstream } from './routing-table.ts';
+import { newRoute, newVirtualHost } from './routing-table.ts';
 import { hostChanges, newIssues } from './table-changes.ts';
 
 const u = (over: Partial<Upstream> = {}): Upstream => ({
@@ -8,7 +9,7 @@ const u = (over: Partial<Upstream> = {}): Upstream => ({
   draining: false, probe: { kind: 'tcp', intervalMs: 2000, timeoutMs: 1000 }, ...over,
 });
 const table = (upstreams: Upstream[] | null, issues: RoutingTable['issues'] = []): RoutingTable => ({
-  hosts: upstreams === null ? [] : [{ hostname: 'a.example', routes: [{ path: '/', proto: 'http', upstreams }] }],
+  hosts: upstreams === null ? [] : [newVirtualHost({ hostname: 'a.example', routes: [newRoute({ path: '/', upstreams })] })],
   issues,
 });
 

@@ -1,4 +1,5 @@
 import type { ContainerIssue, Route, RoutingTable, Upstream, VirtualHost } from '../routing-table.ts';
+import { newRoute, newVirtualHost } from '../routing-table.ts';
 import type { ContainerInfo, ContainerNetwork, ProxyPlacement } from './container-info.ts';
 import { parseReadinessProbe, parseVirtualHost, resolvePort } from './parse-settings.ts';
 
@@ -122,8 +123,8 @@ export function buildRoutingTable(
     const upstreams = (hosts.get(hostname) ?? []).sort(
       (a, b) => byString(a.containerName, b.containerName) || byString(a.containerId, b.containerId),
     );
-    const route: Route = { path: '/', proto: 'http', upstreams };
-    return { hostname, routes: [route] };
+    const route: Route = newRoute({ path: '/', upstreams });
+    return newVirtualHost({ hostname, routes: [route] });
   });
   issues.sort((a, b) => byString(a.containerName, b.containerName) || byString(a.code, b.code));
   return { hosts: virtualHosts, issues };

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { loadConfig } from '../config.ts';
 import { explainNginxError } from './explain-nginx-error.ts';
 import { renderNginxConfig } from './render-nginx-config.ts';
+import { newRoute, newVirtualHost } from '../routing-table.ts';
 
 const up = (name: string, address: string) => ({ containerId: `${name}-id`, containerName: name, address, port: 80, network: 'bridge', health: 'none' as const, draining: false, probe: { kind: 'tcp' as const, intervalMs: 2000, timeoutMs: 1000 } });
 
@@ -11,8 +12,8 @@ describe('explainNginxError', () => {
     const config = loadConfig({ HTTP_PORT: '80', BERTH_VHOST_DIR: '/v' }, () => false);
     const table = {
       hosts: [
-        { hostname: 'a.test', routes: [{ path: '/', proto: 'http' as const, upstreams: [up('a-1', '10.0.0.1')] }] },
-        { hostname: 'b.test', routes: [{ path: '/', proto: 'http' as const, upstreams: [up('b-1', '10.0.0.2')] }] },
+        newVirtualHost({ hostname: 'a.test', routes: [newRoute({ path: '/', upstreams: [up('a-1', '10.0.0.1')] })] }),
+        newVirtualHost({ hostname: 'b.test', routes: [newRoute({ path: '/', upstreams: [up('b-1', '10.0.0.2')] })] }),
       ],
       issues: [],
     };
@@ -33,7 +34,7 @@ describe('explainNginxError', () => {
 
   it('names a snippet file and the hosts that include it', async () => {
     const config = loadConfig({ HTTP_PORT: '80', BERTH_VHOST_DIR: '/v' }, () => false);
-    const table = { hosts: [{ hostname: 'a.test', routes: [{ path: '/', proto: 'http' as const, upstreams: [up('a-1', '10.0.0.1')] }] }], issues: [] };
+    const table = { hosts: [newVirtualHost({ hostname: 'a.test', routes: [newRoute({ path: '/', upstreams: [up('a-1', '10.0.0.1')] })] })], issues: [] };
     const { text, model } = await renderNginxConfig(table, config, { exists: (p) => p === '/v/a.test' });
     const culprit = explainNginxError('nginx: [emerg] unknown directive "x" in /v/a.test:3', '/s/c.conf', text, model, ['/v']);
     assert.equal(culprit.kind, 'snippet');

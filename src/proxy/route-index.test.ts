@@ -1,24 +1,25 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Route, RoutingTable } from '../routing-table.ts';
+import { newRoute, newVirtualHost } from '../routing-table.ts';
 import { RoundRobin } from './round-robin.ts';
 import { buildRouteIndex, routeKey } from './route-index.ts';
 import { upstream } from './test-harness.ts';
 
 function route(path: string, port = 1000): Route {
-  return { path, proto: 'http', upstreams: [upstream(port)] };
+  return newRoute({ path, upstreams: [upstream(port)] });
 }
 
 const TABLE: RoutingTable = {
   hosts: [
-    { hostname: '*.wild.test', routes: [route('/', 1)] },
-    { hostname: '*.x.wild.test', routes: [route('/', 2)] },
-    { hostname: '.dot.test', routes: [route('/', 3)] },
-    { hostname: 'app.test', routes: [route('/', 4), route('/api/', 5), route('/api/v2/', 6)] },
-    { hostname: 'only-api.test', routes: [route('/api/', 7)] },
-    { hostname: 'www.*', routes: [route('/', 8)] },
-    { hostname: '~^re-[0-9]+\\.test$', routes: [route('/', 9)] },
-    { hostname: '~(invalid', routes: [route('/', 10)] },
+    newVirtualHost({ hostname: '*.wild.test', routes: [route('/', 1)] }),
+    newVirtualHost({ hostname: '*.x.wild.test', routes: [route('/', 2)] }),
+    newVirtualHost({ hostname: '.dot.test', routes: [route('/', 3)] }),
+    newVirtualHost({ hostname: 'app.test', routes: [route('/', 4), route('/api/', 5), route('/api/v2/', 6)] }),
+    newVirtualHost({ hostname: 'only-api.test', routes: [route('/api/', 7)] }),
+    newVirtualHost({ hostname: 'www.*', routes: [route('/', 8)] }),
+    newVirtualHost({ hostname: '~^re-[0-9]+\\.test$', routes: [route('/', 9)] }),
+    newVirtualHost({ hostname: '~(invalid', routes: [route('/', 10)] }),
   ],
   issues: [],
 };

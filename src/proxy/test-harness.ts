@@ -8,6 +8,7 @@ import { loadConfig, type Config } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { ReadinessTracker, type ProbeFn } from '../readiness/index.ts';
 import type { RoutingTable, Upstream } from '../routing-table.ts';
+import { newRoute, newVirtualHost } from '../routing-table.ts';
 import { createNodeDataPlane, type NodeDataPlane, type NodeDataPlaneOptions } from './node-data-plane.ts';
 import { freePort } from '../../test/support/free-port.ts';
 export { freePort };
@@ -55,7 +56,7 @@ export function table(hosts: Record<string, readonly Upstream[]>): RoutingTable 
   return {
     hosts: Object.keys(hosts)
       .sort()
-      .map((hostname) => ({ hostname, routes: [{ path: '/', proto: 'http' as const, upstreams: hosts[hostname] ?? [] }] })),
+      .map((hostname) => (newVirtualHost({ hostname, routes: [newRoute({ path: '/', upstreams: hosts[hostname] ?? [] })] }))),
     issues: [],
   };
 }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { createLogger } from '../logger.ts';
 import type { HealthState, RoutingTable, Upstream } from '../routing-table.ts';
+import { newRoute, newVirtualHost } from '../routing-table.ts';
 import { probeBackend, type ProbeFn } from './probes.ts';
 import { ReadinessTracker, type ReadinessOptions } from './readiness-tracker.ts';
 
@@ -24,7 +25,7 @@ function up(port: number, extra: Partial<Upstream> = {}): Upstream {
 }
 
 function tableOf(...upstreams: Upstream[]): RoutingTable {
-  return { hosts: [{ hostname: 'app.test', routes: [{ path: '/', proto: 'http', upstreams }] }], issues: [] };
+  return { hosts: [newVirtualHost({ hostname: 'app.test', routes: [newRoute({ path: '/', upstreams })] })], issues: [] };
 }
 
 /** A probe whose answer per port the test sets; counts calls per port. */
