@@ -11,7 +11,8 @@ import { deliver, WAIT, WAIT_VANISHED, type AttemptOutcome, type DeliverySetting
 import { createClusterPlane } from './cluster-plane.ts';
 import { attemptOutcome, forward, type ForwardResult } from './forward.ts';
 import { scanHasBody, scanRequestHeaders, serializeRequestHead, upstreamRequestHeaderList, upstreamRequestHeaders } from './forwarded-headers.ts';
-import { clientAddress, parseRequestTarget, type RequestTarget } from './request-target.ts';
+import { connectionInfo } from './connection-info.ts';
+import { parseRequestTarget, type RequestTarget } from './request-target.ts';
 import { errorCode, proxyError, sendProxyError, writeRawProxyError, type ProxyError } from './responses.ts';
 import { classifyFailure } from './retry-policy.ts';
 import { RoundRobin } from './round-robin.ts';
@@ -225,8 +226,8 @@ class NodePlane implements NodeDataPlane {
   #headers(req: IncomingMessage, target: RequestTarget, upgrade: boolean): Record<string, string | string[]> {
     return upstreamRequestHeaders(req.headers, {
       host: target.host,
-      localPort: req.socket.localPort ?? this.#config.httpPort,
-      clientAddress: clientAddress(req.socket.remoteAddress),
+      localPort: connectionInfo(req.socket, this.#config.httpPort).localPort,
+      clientAddress: connectionInfo(req.socket, this.#config.httpPort).clientAddress,
       requestUri: target.uri,
       trustDownstreamProxy: this.#config.trustDownstreamProxy,
       upgrade,
@@ -245,8 +246,8 @@ class NodePlane implements NodeDataPlane {
       attempt: (upstream, done) => {
         headers ??= upstreamRequestHeaderList(raw, scan, {
           host: target.host,
-          localPort: req.socket.localPort ?? this.#config.httpPort,
-          clientAddress: clientAddress(req.socket.remoteAddress),
+          localPort: connectionInfo(req.socket, this.#config.httpPort).localPort,
+          clientAddress: connectionInfo(req.socket, this.#config.httpPort).clientAddress,
           requestUri: target.uri,
           trustDownstreamProxy: this.#config.trustDownstreamProxy,
         });
