@@ -103,7 +103,7 @@ async function main(argv: string[]): Promise<number> {
       import('./discovery/index.ts'),
       import('./nginx/index.ts'),
     ]);
-    const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, pretty);
+    const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, pretty, !config.noColor);
     checkDockerSocket(config);
     const table = await createDiscoveryFor(config, logger, createDockerEngine(config.dockerHost)).snapshot();
     for (const issue of table.issues) process.stderr.write(`warning: ${issue.message}\n`);
@@ -112,7 +112,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const [{ createLogger }, { run }] = await Promise.all([import('./logger.ts'), import('./main.ts')]);
-  const logger = createLogger(config.logLevel, pretty);
+  const logger = createLogger(config.logLevel, pretty, !config.noColor);
   try {
     return await run(config, logger, VERSION);
   } catch (err) {

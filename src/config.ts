@@ -100,6 +100,8 @@ export interface Config {
   readonly resolvers: string | undefined;
   /** DOCKER_CONTAINER_FILTERS: extra Engine API list filters (`network=mynet,label=x`), ANDed with status=running. */
   readonly containerFilters: Readonly<Record<string, readonly string[]>>;
+  /** NO_COLOR (no-color.org: any non-empty value): pretty logs without colours. */
+  readonly noColor: boolean;
   readonly nginx: NginxSettings;
 }
 
@@ -296,6 +298,7 @@ export function loadConfig(env: Env = process.env, exists: (path: string) => boo
     accessLog: Object.freeze(accessLog(env)),
     resolvers: raw(env, 'RESOLVERS'),
     containerFilters: Object.freeze(containerFilters(env)),
+    noColor: (env['NO_COLOR'] ?? '') !== '',
     nginx: Object.freeze({
       binary: raw(env, 'BERTH_NGINX_BINARY') ?? 'nginx',
       stateDir: raw(env, 'BERTH_STATE_DIR') ?? '/var/lib/berth',

@@ -42,6 +42,9 @@ export function createDiscoveryFor(config: Config, logger: Logger, engine: Docke
     debounceMinMs: config.debounceMinMs,
     debounceMaxMs: config.debounceMaxMs,
     resyncIntervalMs: config.resyncIntervalMs,
+    plane: config.mode,
+    preferIpv6: config.preferIpv6Network,
+    containerFilters: config.containerFilters,
     ...(config.mode === 'nginx' && config.nginx.external ? { nginxContainerLabel: config.nginx.containerLabel } : {}),
   });
 }
@@ -108,7 +111,11 @@ export async function run(config: Config, logger: Logger, version: string): Prom
       issues: prev.issues,
     }),
     explain: (query) =>
-      explainContainer(query, discovery.current() ?? { containers: [], placement: null }, prev, (u) => readiness.state(u), hostIp === undefined ? {} : { nipIoHostIp: hostIp }),
+      explainContainer(query, discovery.current() ?? { containers: [], placement: null }, prev, (u) => readiness.state(u), {
+        ...(hostIp === undefined ? {} : { nipIoHostIp: hostIp }),
+        plane: config.mode,
+        preferIpv6: config.preferIpv6Network,
+      }),
   };
   const admin = await startAdminServer(config.admin, adminState, logger);
   for await (const table of discovery.tables()) {

@@ -152,7 +152,8 @@ export type ContainerIssueCode =
   | 'ERR_SETTING_UNSUPPORTED'
   | 'ERR_READINESS_LABEL_INVALID'
   | 'ERR_NO_REACHABLE_NETWORK'
-  | 'WARN_SETTING_CONFLICT';
+  | 'WARN_SETTING_CONFLICT'
+  | 'WARN_SETTING_IGNORED';
 
 /** A container berth saw but could not (fully) route, with the setting at fault. */
 export interface ContainerIssue {

@@ -32,6 +32,7 @@ describe('buildRoutingTable: VIRTUAL_HOST', () => {
     ['trailing dot dropped', 'a.example.', ['a.example']],
     ['raw IPv4', '172.20.0.1', ['172.20.0.1']],
     ['bracketed IPv6', '[fd00::1]', ['[fd00::1]']],
+    ['wildcards and regexes, regex kept as written', '~^App\\d+\\.x$, *.Example.com, www.example.*, .b.example', ['*.example.com', '.b.example', 'www.example.*', '~^App\\d+\\.x$']],
   ];
   for (const [label, value, expected] of cases) {
     it(label, () => {
@@ -49,7 +50,8 @@ describe('buildRoutingTable: VIRTUAL_HOST', () => {
     ['port in host', 'a.example:8080'],
     ['newline', 'a.example\nb'],
     ['one bad item rejects the container', 'good.example,bad}'],
-    ['wildcard (not supported yet, said so)', '*.example.com'],
+    ['wildcard in the middle', 'www.*.example.com'],
+    ['regex nginx has and JavaScript lacks', '~^(?P<sub>.+)\\.example'],
   ];
   for (const [label, value] of invalid) {
     it(`skips ${label} with an issue naming the container and the setting`, () => {
@@ -111,6 +113,10 @@ describe('buildRoutingTable: networks', () => {
     ['host-network backend from the host', [], 'host', null, '127.0.0.1'],
     ['host-network backend from a container: gateway', [], 'host', placed('nginx-network'), '10.0.0.1'],
     ['network without an address is not used', [net('a', ''), net('b', '10.2.0.9')], 'default', null, '10.2.0.9'],
+    ['IPv6-only network: its IPv6 address', [{ name: 'v6', ipAddress: '', ipv6Address: 'fd00::5', gateway: '' }], 'default', null, 'fd00::5'],
+    ['dual-stack network: IPv4 unless PREFER_IPV6_NETWORK', [{ name: 'dual', ipAddress: '10.5.0.5', ipv6Address: 'fd00::5', gateway: '' }], 'default', null, '10.5.0.5'],
+    ['host-network backend from a container: not through an internal network', [], 'host',
+      { hostNetwork: false, networks: [{ ...net('a-internal', '10.7.0.2', '10.7.0.1'), internal: true }, net('b-web', '10.8.0.2', '10.8.0.1')] }, '10.8.0.1'],
   ];
   for (const [label, networks, networkMode, placement, expected] of cases) {
     it(label, () => {
@@ -128,6 +134,22 @@ describe('buildRoutingTable: networks', () => {
       }
     });
   }
+});
+
+describe('buildRoutingTable: PREFER_IPV6_NETWORK', () => {
+  const dual = [{ name: 'dual', ipAddress: '10.5.0.5', ipv6Address: 'fd00::5', gateway: '' }, { name: 'z', ipAddress: '10.6.0.5', ipv6Address: 'fd00::6', gateway: '' }];
+  it('uses the IPv6 address of the chosen network, one address per container', () => {
+    const t = buildRoutingTable([container('app', { env: { VIRTUAL_HOST: 'a.example' }, networks: dual })], null, { preferIpv6: true });
+    assert.deepEqual(t.hosts[0]?.routes[0]?.upstreams.map((u) => [u.address, u.network]), [['fd00::5', 'dual']]);
+  });
+  it('keeps IPv4 on a network without IPv6', () => {
+    const t = buildRoutingTable([container('app', { env: { VIRTUAL_HOST: 'a.example' } })], null, { preferIpv6: true });
+    assert.match(t.hosts[0]?.routes[0]?.upstreams[0]?.address ?? '', /^172\.17\./);
+  });
+  it('keeps 127.0.0.1 for a host-network backend', () => {
+    const t = buildRoutingTable([container('app', { env: { VIRTUAL_HOST: 'a.example' }, networks: [], networkMode: 'host' })], null, { preferIpv6: true });
+    assert.equal(t.hosts[0]?.routes[0]?.upstreams[0]?.address, '127.0.0.1');
+  });
 });
 
 describe('buildRoutingTable: a container without addresses', () => {
@@ -164,6 +186,7 @@ describe('toContainerInfo', () => {
     const info = toContainerInfo({
       Id: 'abc',
       Name: '/echo',
+      Created: '2024-05-01T10:00:00.123456789Z',
       Config: { Env: ['VIRTUAL_HOST=a=b.example', 'EMPTY=', 'BARE'], Labels: { x: 'y' }, ExposedPorts: { '80/tcp': {}, '53/udp': {} } },
       HostConfig: { NetworkMode: 'bridge' },
       NetworkSettings: {
@@ -177,6 +200,10 @@ describe('toContainerInfo', () => {
     assert.deepEqual(info.exposedPorts, [80, 8080]);
     assert.deepEqual(info.networks.map((n) => n.name), ['bridge', 'web']);
     assert.equal(info.health, 'healthy');
+    assert.equal(info.created, Date.parse('2024-05-01T10:00:00.123Z'));
+  });
+  it('leaves created out when inspect has none', () => {
+    assert.equal('created' in toContainerInfo({ Id: 'abc', Name: '/echo' }), false);
   });
 });
 

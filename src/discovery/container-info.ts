@@ -6,6 +6,11 @@ export interface ContainerNetwork {
   readonly ipAddress: string;
   readonly ipv6Address: string;
   readonly gateway: string;
+  /**
+   * The network was created `--internal` (no route out). Known only for berth's own networks (placement), where it
+   * decides which gateway reaches a host-network backend; undefined elsewhere.
+   */
+  readonly internal?: boolean;
 }
 
 export interface ContainerInfo {
@@ -23,6 +28,11 @@ export interface ContainerInfo {
   readonly health: HealthState;
   /** A stop signal was seen for this container (kill event) and it has not died or restarted since. */
   readonly stopping: boolean;
+  /**
+   * When the container was created (ms since the epoch, from inspect `Created`): the conflict rule applies the
+   * setting of the earliest-created container. undefined sorts last (then by name).
+   */
+  readonly created?: number;
 }
 
 /**
@@ -39,6 +49,7 @@ export interface ProxyPlacement {
 export interface InspectLike {
   Id: string;
   Name: string;
+  Created?: string;
   Config?: { Env?: string[] | null; Labels?: Record<string, string> | null; ExposedPorts?: Record<string, unknown> | null };
   HostConfig?: { NetworkMode?: string };
   NetworkSettings?: {
@@ -73,6 +84,11 @@ function health(status: string | undefined): HealthState {
   return status === 'starting' || status === 'healthy' || status === 'unhealthy' ? status : 'none';
 }
 
+function created(iso: string | undefined): { created?: number } {
+  const ms = iso === undefined ? Number.NaN : Date.parse(iso);
+  return Number.isFinite(ms) ? { created: ms } : {};
+}
+
 export function toContainerInfo(inspect: InspectLike): ContainerInfo {
   const networks = Object.entries(inspect.NetworkSettings?.Networks ?? {})
     .map(([name, n]) => ({
@@ -92,5 +108,6 @@ export function toContainerInfo(inspect: InspectLike): ContainerInfo {
     networkMode: inspect.HostConfig?.NetworkMode ?? 'default',
     health: health(inspect.State?.Health?.Status ?? undefined),
     stopping: false,
+    ...created(inspect.Created),
   };
 }

@@ -12,11 +12,13 @@ function fakeEngine() {
   let up = true;
   let listeners: Array<{ onEvent: (e: EngineEvent) => void; onEnd: (err: Error | undefined) => void }> = [];
   let lists = 0;
+  let lastFilters: unknown;
   const down = (): Error => Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
   const engine: DockerEngine = {
     version: async () => '20.10',
-    listRunning: async () => {
+    listRunning: async (filters) => {
       if (!up) throw down();
+      lastFilters = filters;
       lists++;
       return containers;
     },
@@ -33,6 +35,9 @@ function fakeEngine() {
     engine,
     get lists() {
       return lists;
+    },
+    get lastFilters() {
+      return lastFilters;
     },
     set(list: ContainerInfo[]) {
       containers = list;
@@ -131,6 +136,26 @@ describe('createDiscovery', () => {
       fake.emit({ type: 'container', action: 'kill', id: 'a', name: 'a', signal: '15' });
       const t = await next(tables); // debounce is a minute: this table came from the kill event itself
       assert.deepEqual(t.hosts[0]?.routes[0]?.upstreams.map((u) => [u.containerName, u.draining]), [['a', true], ['b', false]]);
+    } finally {
+      d.stop();
+    }
+  });
+
+  it('lists with DOCKER_CONTAINER_FILTERS and builds for the plane and IP family it is given', async () => {
+    const fake = fakeEngine();
+    const dual: ContainerInfo = {
+      ...app('a', 'a.example'),
+      env: { VIRTUAL_HOST: 'a.example', VIRTUAL_PROTO: 'uwsgi' },
+      networks: [{ name: 'bridge', ipAddress: '172.17.0.2', ipv6Address: 'fd00::2', gateway: '' }],
+    };
+    fake.set([dual, { ...dual, id: 'b', name: 'b', env: { VIRTUAL_HOST: 'b.example' } }]);
+    const containerFilters = { network: ['web'], label: ['env=prod'] };
+    const d = createDiscovery({ ...opts, engine: fake.engine, containerFilters, plane: 'node', preferIpv6: true });
+    try {
+      const t = await d.snapshot();
+      assert.deepEqual(fake.lastFilters, containerFilters);
+      assert.deepEqual(t.hosts.map((h) => [h.hostname, h.routes[0]?.upstreams[0]?.address]), [['b.example', 'fd00::2']]);
+      assert.deepEqual(t.issues.map((i) => i.code), ['ERR_SETTING_UNSUPPORTED']);
     } finally {
       d.stop();
     }

@@ -1,9 +1,9 @@
 import type { Logger } from '../logger.ts';
 import type { RoutingTable } from '../routing-table.ts';
-import { buildRoutingTable } from './build-routing-table.ts';
+import { buildRoutingTable, type BuildOptions } from './build-routing-table.ts';
 import { createDebouncer, type Timers } from './debounce.ts';
 import type { ContainerInfo, ProxyPlacement } from './container-info.ts';
-import { describeEngineError, type DockerEngine, type EngineEvent, type EventSubscription } from './docker-engine.ts';
+import { describeEngineError, type ContainerFilters, type DockerEngine, type EngineEvent, type EventSubscription } from './docker-engine.ts';
 
 /**
  * Signals that stop a container (docker stop sends the image's StopSignal, usually TERM; QUIT for nginx images; KILL
@@ -25,6 +25,12 @@ export interface DiscoveryOptions {
   readonly nginxContainerLabel?: string;
   /** Opt-in nip.io names for containers labelled berth.expose=true (see buildRoutingTable). */
   readonly nipIoHostIp?: string;
+  /** The data plane the tables are for (config.mode): `node` reports what the Node data plane cannot do. */
+  readonly plane?: 'node' | 'nginx';
+  /** PREFER_IPV6_NETWORK (config.preferIpv6Network). */
+  readonly preferIpv6?: boolean;
+  /** DOCKER_CONTAINER_FILTERS (config.containerFilters): extra list filters, ANDed with status=running. */
+  readonly containerFilters?: ContainerFilters;
   /** Reconnect backoff bounds while the engine is away. */
   readonly reconnectMinMs?: number;
   readonly reconnectMaxMs?: number;
@@ -67,7 +73,11 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
 
   // Containers sent a stop signal and not dead yet: they drain (no new requests) from the kill event on.
   const stopping = new Set<string>();
-  const buildOptions = opts.nipIoHostIp === undefined ? {} : { nipIoHostIp: opts.nipIoHostIp };
+  const buildOptions: BuildOptions = {
+    ...(opts.nipIoHostIp === undefined ? {} : { nipIoHostIp: opts.nipIoHostIp }),
+    ...(opts.plane === undefined ? {} : { plane: opts.plane }),
+    ...(opts.preferIpv6 === undefined ? {} : { preferIpv6: opts.preferIpv6 }),
+  };
   let lastListing: { containers: ContainerInfo[]; placement: ProxyPlacement | null } | undefined;
 
   /** The last listing, with the containers seen stopping marked so. */
@@ -84,7 +94,7 @@ export function createDiscovery(opts: DiscoveryOptions): Discovery {
 
   async function build(): Promise<RoutingTable> {
     const [containers, placement] = await Promise.all([
-      opts.engine.listRunning(),
+      opts.engine.listRunning(opts.containerFilters),
       opts.engine.placement(opts.nginxContainerLabel),
     ]);
     const running = new Set(containers.map((c) => c.id));

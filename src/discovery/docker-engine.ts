@@ -22,13 +22,19 @@ export interface EngineEvent {
   readonly signal?: string;
 }
 
+export type ContainerFilters = Readonly<Record<string, readonly string[]>>;
+
 export interface EventSubscription {
   close(): void;
 }
 
 export interface DockerEngine {
   version(): Promise<string>;
-  listRunning(): Promise<ContainerInfo[]>;
+  /**
+   * Running containers, inspected. `filters` (DOCKER_CONTAINER_FILTERS, Engine API list filters) are ANDed with
+   * status=running; a `status` key in them is replaced, because berth routes running containers only.
+   */
+  listRunning(filters?: ContainerFilters): Promise<ContainerInfo[]>;
   /** Where berth runs (null: on the host), or where the nginx container runs when `nginxLabel` is given. */
   placement(nginxLabel?: string): Promise<ProxyPlacement | null>;
   subscribe(onEvent: (e: EngineEvent) => void, onEnd: (err: Error | undefined) => void): Promise<EventSubscription>;
@@ -61,7 +67,10 @@ export function createDockerEngine(dockerHost: string): DockerEngine {
 
   async function toPlacement(raw: InspectLike): Promise<ProxyPlacement> {
     const info = toContainerInfo(raw);
-    return { hostNetwork: info.networkMode === 'host', networks: info.networks };
+    if (info.networkMode === 'host' || info.networks.length === 0) return { hostNetwork: info.networkMode === 'host', networks: info.networks };
+    // Whether a network is --internal is not in the container's inspect: it decides which gateway reaches the host.
+    const internal = new Set((await docker.listNetworks()).filter((n) => n.Internal === true).map((n) => n.Name));
+    return { hostNetwork: false, networks: info.networks.map((n) => ({ ...n, internal: internal.has(n.name) })) };
   }
 
   return {
@@ -69,8 +78,8 @@ export function createDockerEngine(dockerHost: string): DockerEngine {
       const v = await docker.version();
       return `${v.Version} (API ${v.ApiVersion})`;
     },
-    async listRunning() {
-      const list = await docker.listContainers({ filters: { status: ['running'] } });
+    async listRunning(filters = {}) {
+      const list = await docker.listContainers({ filters: { ...filters, status: ['running'] } });
       const inspected = await Promise.all(list.map((c) => inspect(c.Id)));
       return inspected.filter((c): c is InspectLike => c !== undefined).map(toContainerInfo);
     },

@@ -48,6 +48,35 @@ describe('explainContainer', () => {
       assert.ok(e.findings.some((f) => finding.test(f)), e.findings.join(' | '));
     });
   }
+  it('a multiports container or a berth.host label is not "without VIRTUAL_HOST"', () => {
+    for (const c of [container('mp', { env: { VIRTUAL_HOST_MULTIPORTS: 'a.example:' } }), container('lab', { labels: { 'berth.host': 'a.example', 'berth.port': '80' }, exposedPorts: [80, 443] })]) {
+      const e = explain(c);
+      assert.equal(e.routed, true);
+      assert.deepEqual(e.findings, [], e.findings.join(' | '));
+    }
+  });
+  it('invalid multiports', () => {
+    const e = explain(container('mp', { env: { VIRTUAL_HOST_MULTIPORTS: 'a.example: [1' } }));
+    assert.match(e.findings[0] ?? '', /VIRTUAL_HOST_MULTIPORTS is invalid: is not valid YAML.*\[ERR_MULTIPORTS_INVALID\]/);
+  });
+  it('what the Node data plane does not support', () => {
+    const c = container('php', { env: { VIRTUAL_HOST: 'a.example', VIRTUAL_PROTO: 'fastcgi' } });
+    const table = buildRoutingTable([c], null, { plane: 'node' });
+    const e = explainContainer('php', { containers: [c], placement: null }, table, () => 'ready');
+    assert.equal(e.routed, false);
+    assert.match(e.findings[0] ?? '', /does not speak fastcgi; use BERTH_MODE=nginx.*\[ERR_SETTING_UNSUPPORTED\]/);
+  });
+  it('a conflict, from both sides', () => {
+    const old = container('old', { env: { VIRTUAL_HOST: 'a.example', SERVER_TOKENS: 'off' }, created: 1 });
+    const young = container('young', { env: { VIRTUAL_HOST: 'a.example', SERVER_TOKENS: 'on' }, created: 2 });
+    const current = { containers: [old, young], placement: null };
+    const table = buildRoutingTable(current.containers, null);
+    const loser = explainContainer('young', current, table, () => 'ready');
+    assert.equal(loser.routed, true);
+    assert.match(loser.findings.join(' | '), /container young: SERVER_TOKENS="on" for host a.example is not applied: container old sets SERVER_TOKENS="off".*\[WARN_SETTING_CONFLICT\]/);
+    const winner = explainContainer('old', current, table, () => 'ready');
+    assert.match(winner.findings.join(' | '), /its value applies over another container's: container young: SERVER_TOKENS="on"/);
+  });
   it('an unknown container', () => {
     const e = explainContainer('ghost', { containers: [], placement: null }, { hosts: [], issues: [] }, () => 'ready');
     assert.equal(e.container, undefined);

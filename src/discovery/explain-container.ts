@@ -1,6 +1,7 @@
 import type { ContainerIssue, RoutingTable, Upstream } from '../routing-table.ts';
-import { EXPOSE_LABEL, type BuildOptions, virtualHostValue } from './build-routing-table.ts';
+import { EXPOSE_LABEL, type BuildOptions, virtualHostValue } from './build-options.ts';
 import type { ContainerInfo, ProxyPlacement } from './container-info.ts';
+import { readSetting } from './container-settings.ts';
 
 /**
  * "Why is my container (not) routed?" Pure: from the containers and placement the table was built from, the table,
@@ -63,16 +64,29 @@ function describeProbe(u: Upstream): string {
 
 function portFindings(c: ContainerInfo, backends: readonly ExplainedBackend[]): string[] {
   const findings: string[] = [];
-  const port = backends[0]?.port;
-  if (port === undefined) return findings;
+  const ports = [...new Set(backends.map((b) => b.port))];
   const exposed = c.exposedPorts;
-  if (exposed.length > 0 && !exposed.includes(port)) {
-    findings.push(`port ${port} is not among the ports the container exposes (${exposed.join(', ')}); set VIRTUAL_PORT if the app listens elsewhere`);
+  for (const port of ports) {
+    if (exposed.length > 0 && !exposed.includes(port)) {
+      findings.push(`port ${port} is not among the ports the container exposes (${exposed.join(', ')}); set VIRTUAL_PORT if the app listens elsewhere`);
+    }
   }
-  if (c.env['VIRTUAL_PORT'] === undefined && exposed.length > 1) {
+  const [port] = ports;
+  const explicit = readSetting(c, 'port') !== undefined || readSetting(c, 'multiports') !== undefined;
+  if (port !== undefined && !explicit && exposed.length > 1) {
     findings.push(`the container exposes several ports (${exposed.join(', ')}) and sets no VIRTUAL_PORT, so berth uses ${port}`);
   }
   return findings;
+}
+
+/**
+ * Conflicts this container won: the warning sits on the container whose value lost, but whoever asks about the
+ * winner should learn that another container disagrees with it.
+ */
+function conflictsWon(c: ContainerInfo, table: RoutingTable): string[] {
+  return table.issues
+    .filter((i) => i.code === 'WARN_SETTING_CONFLICT' && i.containerId !== c.id && i.message.includes(`: container ${c.name} sets `))
+    .map((i) => `its value applies over another container's: ${i.message} [${i.code}]`);
 }
 
 export function explainContainer(
@@ -91,12 +105,12 @@ export function explainContainer(
   }
   const findings: string[] = [];
   const hostValue = virtualHostValue(c, options);
-  if (hostValue === undefined || hostValue.trim() === '') {
+  if ((hostValue === undefined || hostValue.trim() === '') && readSetting(c, 'multiports') === undefined) {
     const exposedByLabel = c.labels[EXPOSE_LABEL]?.trim().toLowerCase() === 'true';
     findings.push(
       exposedByLabel
         ? `it has the label ${EXPOSE_LABEL}=true but BERTH_NIP_IO is off, and no VIRTUAL_HOST: set one of them`
-        : 'it has no VIRTUAL_HOST: berth routes only containers that set VIRTUAL_HOST (for example -e VIRTUAL_HOST=app.127.0.0.1.nip.io)',
+        : 'it has no VIRTUAL_HOST: berth routes only containers that set VIRTUAL_HOST, VIRTUAL_HOST_MULTIPORTS or the label berth.host (for example -e VIRTUAL_HOST=app.127.0.0.1.nip.io)',
     );
   }
   const issues: ContainerIssue[] = table.issues.filter((i) => i.containerId === c.id);
@@ -111,6 +125,7 @@ export function explainContainer(
       }
     }
   }
+  findings.push(...conflictsWon(c, table));
   findings.push(...portFindings(c, backends));
   const routed = backends.some((b) => b.state === 'ready');
   if (backends.length > 0 && !routed) findings.unshift(`it is in the routing table but gets no new requests: ${backends[0]?.detail}`);

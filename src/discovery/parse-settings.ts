@@ -1,5 +1,7 @@
 import { parseDuration } from '../duration.ts';
-import type { ReadinessProbe } from '../routing-table.ts';
+import type { Keepalive, NetworkAccess, ReadinessProbe, UpstreamProto } from '../routing-table.ts';
+import { UPSTREAM_PROTOS } from '../routing-table.ts';
+import { unsafeUriPath } from './parse-path.ts';
 
 /**
  * Parsing of the per-container settings (nginx-proxy's names). Pure; every failure is a value naming the setting,
@@ -8,40 +10,13 @@ import type { ReadinessProbe } from '../routing-table.ts';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
-const LABEL = '[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?';
-const HOSTNAME_RE = new RegExp(`^${LABEL}(\\.${LABEL})*\\.?$`);
-const IPV6_RE = /^\[[0-9a-f:.]+\]$/;
-
-/** One `VIRTUAL_HOST` item, already trimmed. Returns the lower-cased name. */
-export function parseHostname(item: string): Parsed<string> {
-  const name = item.toLowerCase();
-  if (name.startsWith('~') || name.includes('*')) {
-    return { ok: false, reason: `wildcard and regular-expression host names (${JSON.stringify(item)}) are not supported yet` };
+/** A port number from 1 to 65535 (`VIRTUAL_PORT`, `EXTERNAL_HTTP_PORT`, multiports `port`). */
+export function parsePort(value: string): Parsed<number> {
+  const v = value.trim();
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 65535) {
+    return { ok: false, reason: `${JSON.stringify(value)} is not a port number from 1 to 65535` };
   }
-  if (name.length > 253 || !(HOSTNAME_RE.test(name) || IPV6_RE.test(name))) {
-    return {
-      ok: false,
-      reason: `${JSON.stringify(item)} is not a valid host name (letters, digits, '-', '_' and '.' only; a port is not allowed here, use VIRTUAL_PORT)`,
-    };
-  }
-  return { ok: true, value: name.replace(/\.$/, '') };
-}
-
-/**
- * `VIRTUAL_HOST`: a comma-separated list, items trimmed, blanks dropped, duplicates removed. `undefined` when the
- * container does not ask to be routed (unset or blank). Any invalid item rejects the whole setting.
- */
-export function parseVirtualHost(value: string | undefined): Parsed<string[]> | undefined {
-  if (value === undefined) return undefined;
-  const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (items.length === 0) return undefined;
-  const names: string[] = [];
-  for (const item of items) {
-    const parsed = parseHostname(item);
-    if (!parsed.ok) return parsed;
-    if (!names.includes(parsed.value)) names.push(parsed.value);
-  }
-  return { ok: true, value: names.sort() };
+  return { ok: true, value: Number(v) };
 }
 
 /** `VIRTUAL_PORT`, else nginx-proxy's rule: exactly one exposed port means that port, otherwise 80. */
@@ -50,10 +25,50 @@ export function resolvePort(value: string | undefined, exposedPorts: readonly nu
   if (v === undefined || v === '') {
     return { ok: true, value: exposedPorts.length === 1 ? (exposedPorts[0] as number) : 80 };
   }
-  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 65535) {
-    return { ok: false, reason: `${JSON.stringify(value)} is not a port number from 1 to 65535` };
-  }
-  return { ok: true, value: Number(v) };
+  return parsePort(v);
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[]): Parsed<T> {
+  const found = allowed.find((a) => a === value.trim().toLowerCase());
+  return found === undefined
+    ? { ok: false, reason: `${JSON.stringify(value)} is not one of ${allowed.join(', ')}` }
+    : { ok: true, value: found };
+}
+
+/** `VIRTUAL_PROTO` (case-insensitive). */
+export function parseProto(value: string): Parsed<UpstreamProto> {
+  return oneOf(value, UPSTREAM_PROTOS);
+}
+
+/** `NETWORK_ACCESS`. */
+export function parseNetworkAccess(value: string): Parsed<NetworkAccess> {
+  return oneOf(value, ['external', 'internal'] as const);
+}
+
+/** `SERVER_TOKENS`: what nginx (not nginx Plus, which also takes a string) accepts for `server_tokens`. */
+export function parseServerTokens(value: string): Parsed<string> {
+  return oneOf(value, ['on', 'off', 'build'] as const);
+}
+
+/** `...debug-endpoint` label. */
+export function parseDebugEndpoint(value: string): Parsed<boolean> {
+  const parsed = oneOf(value, ['true', 'false'] as const);
+  return parsed.ok ? { ok: true, value: parsed.value === 'true' } : parsed;
+}
+
+/** `...keepalive` label: `auto`, `disabled`, or a number of idle upstream connections from 1 to 10000. */
+export function parseKeepalive(value: string): Parsed<Keepalive> {
+  const v = value.trim().toLowerCase();
+  if (v === 'auto' || v === 'disabled') return { ok: true, value: v };
+  if (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 10000) return { ok: true, value: Number(v) };
+  return { ok: false, reason: `${JSON.stringify(value)} is not auto, disabled or a number from 1 to 10000` };
+}
+
+/** `VIRTUAL_ROOT`: the document root sent to fastcgi backends, an absolute path. */
+export function parseRoot(value: string): Parsed<string> {
+  const v = value.trim();
+  const why = unsafeUriPath(v);
+  return why === undefined ? { ok: true, value: v } : { ok: false, reason: `${JSON.stringify(value)} is not an absolute directory path: ${why}` };
 }
 
 export const READINESS_LABELS = {
