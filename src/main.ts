@@ -5,7 +5,7 @@ import { createDiscovery, createDockerEngine, describeEngineError, type Discover
 import { BerthError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { createNginxDataPlane } from './nginx/index.ts';
-import { createNodeDataPlane } from './proxy/index.ts';
+import { createNodeDataPlane, validateLogFormat } from './proxy/index.ts';
 import { ReadinessTracker } from './readiness/index.ts';
 import { EMPTY_TABLE, type RoutingTable } from './routing-table.ts';
 import { startAdminServer, type AdminState } from './admin/index.ts';
@@ -76,8 +76,25 @@ function logTable(logger: Logger, prev: RoutingTable, next: RoutingTable): void 
  * The composition root's main loop: discovery -> whole tables -> data plane, latest wins, one apply at a time.
  * Resolves with the exit code once a signal stopped everything.
  */
+/** Proxy-wide nginx-proxy settings that only the nginx data plane has a use for: said once, never silently ignored. */
+export function warnNginxOnlySettings(config: Config, logger: Logger): void {
+  if (config.mode !== 'node') return;
+  const nginxOnly: [string, boolean][] = [
+    ['SHA1_UPSTREAM_NAME', config.sha1UpstreamName],
+    ['RESOLVERS', config.resolvers !== undefined],
+  ];
+  for (const [setting, set] of nginxOnly) {
+    if (set) logger.warn({ setting, code: 'WARN_SETTING_IGNORED' }, `${setting} only affects the nginx data plane (BERTH_MODE=nginx); the Node data plane has no use for it`);
+  }
+}
+
 export async function run(config: Config, logger: Logger, version: string): Promise<number> {
+  // LOG_FORMAT is nginx syntax in both planes; a variable the Node plane cannot fill is a start error in both, so
+  // switching BERTH_MODE never changes what the access log says.
+  const badLogFormat = config.accessLog.enabled ? validateLogFormat(config.accessLog.format) : undefined;
+  if (badLogFormat !== undefined) throw new BerthError('ERR_CONFIG_INVALID', badLogFormat);
   checkDockerSocket(config);
+  warnNginxOnlySettings(config, logger);
   const engine = createDockerEngine(config.dockerHost);
   const hostIp = nipIoHostIp(config, logger);
   const discovery = createDiscoveryFor(config, logger, engine, hostIp);

@@ -4,6 +4,7 @@
 //      VERSION (default v1) and NAME (default '') are reported in every answer.
 //      STARTUP_DELAY (ms, default 0): wait that long before listening (a slow starter: the container runs, the
 //        port refuses connections).
+//      RESPONSE_DELAY (ms, default 0): every answer waits that long (a slow replica among fast ones).
 //      SHUTDOWN (default graceful) and SHUTDOWN_DELAY (ms, default 3000) choose what SIGTERM/SIGINT does:
 //        graceful  keep serving for SHUTDOWN_DELAY (listener open, new requests answered, as an app behind a
 //                  load balancer with a pre-stop pause does), then stop accepting, finish in-flight requests,
@@ -11,13 +12,20 @@
 //        close     stop accepting at once (new connections are refused), close idle keep-alive connections,
 //                  finish in-flight requests, end upgraded tunnels, exit 0 SHUTDOWN_DELAY after the signal (or
 //                  when the last in-flight request is done, if that is later).
-// Every request gets JSON { version, name, hostname, port, method, url, headers }, except:
+//      Opt-in extra listeners (test backends for nginx-proxy's VIRTUAL_PROTO forms; see protocols.mjs):
+//        HTTPS_PORT   the same JSON answers over TLS (self-signed cert, TLS_CERT/TLS_KEY, default /app/tls-cert.pem, /app/tls-key.pem);
+//                     answers say `tls: true` and the SNI `servername` the client sent (null when none)
+//        GRPC_PORT    gRPC over HTTP/2 cleartext (h2c); GRPCS_PORT: gRPC over HTTP/2 + TLS (see grpc.mjs)
+//        UWSGI_PORT   the uwsgi protocol (see uwsgi.mjs); FASTCGI_PORT: FastCGI (see fastcgi.mjs)
+// Every request gets JSON { version, name, hostname, port, method, url, headers, remoteAddress, remotePort, tls,
+// servername }, except:
 //   GET /healthz                  -> 200 `ok` (used by the image's HEALTHCHECK)
 //   ?delay=<ms>                   -> answer after that many ms (slow requests for draining tests)
 //   ?status=<code>                -> answer with that status code
 //   Upgrade: <anything>           -> `HTTP/1.1 101 Switching Protocols`, then every byte is echoed back raw
 import { createServer } from 'node:http';
 import { hostname } from 'node:os';
+import { peer, startProtocolListeners } from './protocols.mjs';
 
 const version = process.env.VERSION ?? 'v1';
 const name = process.env.NAME ?? '';
@@ -35,6 +43,7 @@ function envMs(key, fallback) {
 }
 
 const startupDelay = envMs('STARTUP_DELAY', 0);
+const responseDelay = envMs('RESPONSE_DELAY', 0);
 const shutdownDelay = envMs('SHUTDOWN_DELAY', 3000);
 const shutdownMode = (process.env.SHUTDOWN ?? '').trim() || 'graceful';
 if (shutdownMode !== 'graceful' && shutdownMode !== 'close') {
@@ -72,7 +81,19 @@ function handle(port, req, res) {
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     return;
   }
-  const body = JSON.stringify({ version, name, hostname: host, port, method: req.method, url: req.url, headers: req.headers });
+  const tls = req.socket.encrypted === true;
+  const body = JSON.stringify({
+    version,
+    name,
+    hostname: host,
+    port,
+    method: req.method,
+    url: req.url,
+    headers: req.headers,
+    ...peer(req.socket),
+    tls,
+    servername: tls ? req.socket.servername || null : null,
+  });
   const status = queryNumber(req.url, 'status') ?? 200;
   const send = () => {
     // While stopping, tell keep-alive clients not to reuse this connection.
@@ -82,7 +103,7 @@ function handle(port, req, res) {
   // Drain the request body (if any) before answering so POSTs complete normally.
   req.resume();
   req.on('end', () => {
-    const delay = queryNumber(req.url, 'delay');
+    const delay = queryNumber(req.url, 'delay') ?? (responseDelay > 0 ? responseDelay : undefined);
     if (delay !== undefined && delay > 0) {
       // Logged so a test can tell that a slow request is in flight before it stops the container.
       console.log(`echo: delaying ${req.method} ${req.url} by ${delay} ms`);
@@ -120,6 +141,8 @@ function listen() {
     const port = ports[i];
     server.listen(port, () => console.log(`echo ${version} ${name} listening on ${port}`));
   });
+  // The opt-in protocol listeners (HTTPS_PORT, GRPC_PORT, ...) join `servers`, so a stop closes them too.
+  servers.push(...startProtocolListeners({ version, name, hostname: host }, handle, upgrade));
 }
 
 if (startupDelay > 0) {
@@ -139,11 +162,11 @@ function closeListeners() {
       new Promise((resolve) => {
         if (!server.listening) return resolve();
         server.close(() => resolve());
-        server.closeIdleConnections();
+        server.closeIdleConnections?.();
       }),
   );
   // Keep-alive connections that were busy when the listener closed are closed once they go idle.
-  setInterval(() => servers.forEach((s) => s.closeIdleConnections()), 100).unref();
+  setInterval(() => servers.forEach((s) => s.closeIdleConnections?.()), 100).unref();
   return Promise.all(closed);
 }
 

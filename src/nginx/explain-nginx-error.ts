@@ -50,8 +50,12 @@ function enclosingBlock(lines: readonly string[], lineNo: number): readonly stri
 function hostsOfBlock(block: readonly string[], model: NginxModel): string[] {
   const hosts = new Set<string>();
   for (const line of block) {
-    const serverName = /^\s*server_name\s+([^;]+);/.exec(line);
-    if (serverName?.[1] !== undefined) for (const h of serverName[1].trim().split(/\s+/)) hosts.add(h);
+    const serverName = /^\s*server_name\s+(.+);\s*$/.exec(line);
+    if (serverName?.[1] !== undefined) {
+      // A regex host's server_name is a quoted token: map it back through the model.
+      const owner = model.servers.find((s) => s.serverName === serverName[1]);
+      for (const h of owner !== undefined ? [owner.hostname] : serverName[1].trim().split(/\s+/)) hosts.add(h);
+    }
     const upstream = /^\s*upstream\s+(\S+)\s*\{/.exec(line);
     if (upstream?.[1] !== undefined) {
       const owner = model.servers.find((s) => s.upstreams.some((u) => u.name === upstream[1]));

@@ -89,6 +89,23 @@ describe('nginx data plane against real nginx', { skip: !existsSync(NGINX) }, ()
     assert.equal(await readPid(), pid);
   });
 
+  it('a host nginx -t rejects (a regex PCRE refuses) is left out and reported; every other host is applied', async () => {
+    const n = logs.length;
+    const withBad = table({ 'a.test': [up('app-a', a.port)], 'b.test': [up('app-b', b.port)], 'c.test': [up('app-c', b.port)], 'empty.test': [], '~^(unclosed': [up('bad-1', b.port)] });
+    await plane.apply(withBad);
+    await until('c.test to answer', async () => ((await get('c.test')).status === 200 ? true : undefined));
+    const left = logs.slice(n).find((l) => l.msg.startsWith('nginx rejected host ~^(unclosed'));
+    assert.ok(left, 'the rejected host is named');
+    assert.match(String(left['nginxError']), /pcre/i);
+    assert.ok(logs.slice(n).some((l) => l['container'] === 'bad-1' && /nginx -t rejected/.test(l.msg)), 'its container is reported');
+    // The same host again: left out at once, without another failing nginx -t.
+    const m = logs.length;
+    await plane.apply(table({ 'a.test': [up('app-a', a.port)], 'b.test': [up('app-b', b.port)], 'empty.test': [], '~^(unclosed': [up('bad-1', b.port)] }));
+    await until('c.test gone', async () => ((await get('c.test')).status === 503 ? true : undefined));
+    assert.equal(logs.slice(m).filter((l) => l.msg.startsWith('nginx rejected')).length, 0);
+    assert.ok(logs.slice(m).some((l) => l['container'] === 'bad-1'));
+  });
+
   it('hides a dead replica: every request succeeds on the live one', async () => {
     await plane.apply(table({ 'a.test': [up('app-a', a.port)], 'b.test': [up('app-b', b.port), up('app-dead', deadPort)], 'empty.test': [] }));
     await until('config with the dead replica', async () => ((await readFile(join(dirs.state, 'berth.conf'), 'utf8')).includes(`:${deadPort} `) ? true : undefined));

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
@@ -8,11 +7,12 @@ import type { ReadinessTracker } from '../readiness/index.ts';
 import type { RoutingTable } from '../routing-table.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { checkNginxConfig } from './nginx-check.ts';
-import { explainNginxError } from './explain-nginx-error.ts';
-import { buildNginxModel } from './nginx-model.ts';
-import { NginxSupervisor } from './nginx-supervisor.ts';
+import { explainCandidateFailure, type CandidateFailure } from './candidate-failure.ts';
+import { htpasswdDir, networkInternalPath } from './nginx-model.ts';
+import { NginxSupervisor, probeHost } from './nginx-supervisor.ts';
+import { RejectedHosts, retryWithout } from './rejected-hosts.ts';
 import { DEFAULT_ACCESS_LOG, renderMainConfig, renderNginxConfig, type RenderResult } from './render-nginx-config.ts';
-import { planSnapshot, pruneSnapshots, writeSnapshot, type PlannedSnapshot, type SnippetSnapshot } from './snippet-snapshot.ts';
+import { planSnippets, pruneSnapshots, writeSnapshot, type PlannedSnapshot, type SnippetSnapshot } from './snippet-snapshot.ts';
 import { defaultAccessLog } from './default-access-log.ts';
 import { statePaths } from './state-paths.ts';
 import { watchOverrides, type OverrideWatcher } from './watch-overrides.ts';
@@ -36,12 +36,6 @@ export interface NginxDataPlaneOptions {
   readonly nginxStdout?: 'inherit' | 'ignore';
   /** Override-file watching: poll interval for paths that do not exist yet (default 1000 ms). */
   readonly watchPollMs?: number;
-}
-
-function probeHost(listenAddress: string | undefined): string {
-  if (listenAddress === undefined || listenAddress === '0.0.0.0' || listenAddress === '*') return '127.0.0.1';
-  if (listenAddress === '::') return '::1';
-  return listenAddress;
 }
 
 export function createNginxDataPlane(options: NginxDataPlaneOptions): DataPlane {
@@ -75,6 +69,7 @@ class NginxDataPlane implements DataPlane {
   private readonly readinessWatch: ReadinessWatch;
   /** A readiness re-render is queued and has not started: later changes ride along with it. */
   private refreshQueued = false;
+  private readonly rejected = new RejectedHosts();
 
   constructor(options: NginxDataPlaneOptions) {
     this.options = options;
@@ -155,75 +150,68 @@ class NginxDataPlane implements DataPlane {
   }
 
   private async applyOnce(table: RoutingTable, force: boolean): Promise<void> {
-    let result: RenderResult;
-    let planned: PlannedSnapshot | undefined;
+    // Hosts nginx -t rejects (a regex PCRE refuses...) are left out and the rest applied: at most 3 such rounds.
+    for (let round = 0; round < 3; round++) {
+      const { table: kept, dropped } = this.rejected.filter(table);
+      const rendered = await this.render(kept);
+      if (rendered === undefined) return;
+      const { result, planned } = rendered;
+      for (const d of [...dropped, ...result.dropped]) {
+        this.log.warn({ code: d.code ?? 'ERR_NGINX_CONFIG_INVALID', container: d.containerName, host: d.host, setting: d.setting, value: d.value }, d.message);
+      }
+      if (!force && result.text === this.liveText && planned?.snapshot.dir === this.liveSnapshot) {
+        this.log.debug('nginx config unchanged; nothing to do');
+        return;
+      }
+      const failure = await (planned === undefined ? this.applyExternal(result) : this.applyLocal(result, planned));
+      if (failure === undefined) return;
+      const retry = retryWithout(failure.culprit, result.templates.overridden, kept);
+      if (retry === undefined || round === 2) return this.logRejection(failure, result);
+      this.log.warn({ code: 'ERR_NGINX_CONFIG_INVALID', nginxError: failure.nginxError, ...failure.culprit }, `nginx rejected host ${retry.join(', ')}; applying the config without it`);
+      this.rejected.add(kept, retry, failure.nginxError);
+    }
+  }
+
+  /** Renders `table` (planning the snippet snapshot first in local mode); undefined when templates fail. */
+  private async render(table: RoutingTable): Promise<{ result: RenderResult; planned: PlannedSnapshot | undefined } | undefined> {
     try {
-      planned = this.nginx.external ? undefined : await this.planSnippets(table);
+      const planned = this.nginx.external ? undefined : await planSnippets(table, this.config, this.accessLog, this.paths.snippets);
       const includePath = planned?.snapshot.includePath;
-      result = await renderNginxConfig(table, this.config, {
+      const result = await renderNginxConfig(table, this.config, {
         accessLog: this.accessLog,
         isReady: (u) => this.readiness.isReady(u),
         ...(includePath ? { includePath } : {}),
       });
+      return { result, planned };
     } catch (err) {
       const code = err instanceof BerthError ? err.code : 'ERR_TEMPLATE_INVALID';
       this.log.error({ code, err: errorMessage(err) }, 'rendering the nginx config failed; the last good config stays live');
-      return;
+      return undefined;
     }
-    for (const d of result.dropped) {
-      this.log.warn({ code: 'ERR_NGINX_CONFIG_INVALID', container: d.containerName, host: d.host, setting: d.setting, value: d.value }, d.message);
-    }
-    if (!force && result.text === this.liveText && planned?.snapshot.dir === this.liveSnapshot) {
-      this.log.debug('nginx config unchanged; nothing to do');
-      return;
-    }
-    await (planned === undefined ? this.applyExternal(result) : this.applyLocal(result, planned));
   }
 
-  /** Which snippet files this table includes (a cheap model pass), planned as a content-addressed snapshot. */
-  private async planSnippets(table: RoutingTable): Promise<PlannedSnapshot> {
-    const sources: string[] = [];
-    buildNginxModel(table, this.config, {
-      accessLog: this.accessLog,
-      exists: existsSync,
-      includePath: (source) => {
-        sources.push(source);
-        return source;
-      },
-    });
-    return planSnapshot(this.paths.snippets, sources, this.nginx.proxyConf, this.nginx.confDir);
-  }
-
-  /** Validates the candidate with `nginx -t`; on failure deletes it and logs nginx's text + the culprits. */
-  private async validate(result: RenderResult, snapshot?: SnippetSnapshot): Promise<boolean | 'skipped'> {
+  /** Validates the candidate with `nginx -t`; on failure deletes it and says why (logging is the caller's). */
+  private async validate(result: RenderResult, snapshot?: SnippetSnapshot): Promise<true | 'skipped' | CandidateFailure | undefined> {
     const check = await checkNginxConfig(this.nginx.binary, this.nginx.stateDir, this.paths.candidateMain);
     if (check.ok) return true;
     if (check.binaryMissing && this.nginx.external) return 'skipped';
     if (check.binaryMissing) {
       this.lastFailure = check.output;
       this.log.error({ code: 'ERR_NGINX_FAILED', binary: this.nginx.binary }, check.output);
-      return false;
+      return undefined;
     }
     // A config that fails `nginx -t` never stays on disk (deleted before anyone hears about it).
     await rm(this.paths.candidateDir, { recursive: true, force: true });
-    const snippetRoots = [this.paths.snippets, this.nginx.vhostDir, this.nginx.confDir, this.nginx.proxyConf];
-    const explained = explainNginxError(check.output, this.paths.candidateGenerated, result.text, result.model, snippetRoots);
-    // Name the user's file, not berth's copy of it.
-    const toSource = (text: string): string => (snapshot === undefined ? text : snapshot.toSourcePaths(text));
-    const culprit = { ...explained, file: explained.file === undefined ? undefined : toSource(explained.file) };
-    const nginxError = toSource(check.output);
-    const where =
-      culprit.kind === 'snippet'
-        ? ` because of snippet ${culprit.file ?? ''}`
-        : culprit.hosts.length > 0
-          ? ` (host ${culprit.hosts.join(', ')})`
-          : '';
-    this.lastFailure = nginxError;
+    const snippetRoots = [this.paths.snippets, this.nginx.vhostDir, this.nginx.confDir, this.nginx.proxyConf, networkInternalPath(this.config)];
+    return explainCandidateFailure({ output: check.output, candidateGenerated: this.paths.candidateGenerated, result, snippetRoots, snapshot });
+  }
+
+  private logRejection(failure: CandidateFailure, result: RenderResult): void {
+    this.lastFailure = failure.nginxError;
     this.log.error(
-      { code: 'ERR_NGINX_CONFIG_INVALID', nginxError, ...culprit, customTemplates: result.templates.overridden },
-      `nginx rejected the new config${where}; the last good config stays live`,
+      { code: 'ERR_NGINX_CONFIG_INVALID', nginxError: failure.nginxError, ...failure.culprit, customTemplates: result.templates.overridden },
+      `nginx rejected the new config${failure.where}; the last good config stays live`,
     );
-    return false;
   }
 
   private async writeCandidate(result: RenderResult, confDir: string | undefined): Promise<void> {
@@ -237,7 +225,8 @@ class NginxDataPlane implements DataPlane {
     await writeFileAtomic(this.paths.candidateMain, candidateMain);
   }
 
-  private async applyLocal(result: RenderResult, planned: PlannedSnapshot): Promise<void> {
+  /** Returns why nginx -t refused the candidate, if it did (and could say). */
+  private async applyLocal(result: RenderResult, planned: PlannedSnapshot): Promise<CandidateFailure | undefined> {
     const { paths, nginx } = this;
     const { snapshot } = planned;
     await writeSnapshot(planned);
@@ -247,7 +236,7 @@ class NginxDataPlane implements DataPlane {
     if (ok !== true) {
       await rm(paths.candidateDir, { recursive: true, force: true });
       if (snapshot.dir !== this.liveSnapshot) await rm(snapshot.dir, { recursive: true, force: true });
-      return;
+      return ok === 'skipped' ? undefined : ok;
     }
     if (main !== this.liveMain) await writeFileAtomic(paths.mainConf, main);
     await rename(paths.candidateGenerated, paths.generated);
@@ -259,16 +248,17 @@ class NginxDataPlane implements DataPlane {
     // After the reload the master has parsed the new files; older snapshots are no longer referenced.
     await pruneSnapshots(paths.snippets, snapshot.dir);
     this.log.info({ hosts: result.model.servers.length, bytes: result.text.length, reloaded }, 'nginx config applied');
+    return undefined;
   }
 
-  private async applyExternal(result: RenderResult): Promise<void> {
+  private async applyExternal(result: RenderResult): Promise<CandidateFailure | undefined> {
     const outputFile = this.nginx.outputFile;
     if (outputFile === undefined) throw new BerthError('ERR_CONFIG_INVALID', 'BERTH_NGINX_OUTPUT is required in external mode');
     // The wrapper includes only the candidate: the external nginx's own conf.d is not berth's to include.
     await this.writeCandidate(result, undefined);
     const ok = await this.validate(result);
     await rm(this.paths.candidateDir, { recursive: true, force: true });
-    if (ok === false) return;
+    if (ok !== true && ok !== 'skipped') return ok;
     if (ok === 'skipped' && !this.skipValidationWarned) {
       this.skipValidationWarned = true;
       this.log.warn({ binary: this.nginx.binary }, 'no nginx binary to validate with: writing the config unvalidated');
@@ -276,18 +266,20 @@ class NginxDataPlane implements DataPlane {
     await writeFileAtomic(outputFile, result.text);
     this.liveText = result.text;
     this.log.info({ hosts: result.model.servers.length, bytes: result.text.length, file: outputFile }, 'nginx config written');
-    if (this.options.notifyExternal === undefined) return;
+    if (this.options.notifyExternal === undefined) return undefined;
     try {
       await this.options.notifyExternal();
     } catch (err) {
       this.log.error({ err, code: 'ERR_NGINX_FAILED' }, 'signalling the external nginx to reload failed');
     }
+    return undefined;
   }
 
   private startWatching(): void {
     const { nginx } = this;
     this.watcher = watchOverrides({
-      paths: [nginx.vhostDir, nginx.confDir, nginx.proxyConf, ...(nginx.templateDir === undefined ? [] : [nginx.templateDir])],
+      // htpasswd files are read by nginx per request: only their existence (auth on or off) needs a re-render.
+      paths: [nginx.vhostDir, nginx.confDir, nginx.proxyConf, networkInternalPath(this.config), htpasswdDir(this.config), ...(nginx.templateDir === undefined ? [] : [nginx.templateDir])],
       logger: this.log,
       ...(this.options.watchPollMs === undefined ? {} : { pollMs: this.options.watchPollMs }),
       onChange: () => {

@@ -61,6 +61,13 @@ function probe(host: string, port: number): Promise<boolean> {
   });
 }
 
+/** Where to probe nginx's HTTP port: the listen address, loopback for a wildcard. */
+export function probeHost(listenAddress: string | undefined): string {
+  if (listenAddress === undefined || listenAddress === '0.0.0.0' || listenAddress === '*') return '127.0.0.1';
+  if (listenAddress === '::') return '::1';
+  return listenAddress;
+}
+
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Pids of the master's children (its workers), from Linux's /proc; undefined where that file is unavailable. */

@@ -115,4 +115,22 @@ describe('renderNginxConfig', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('every scenario with snippet files passes nginx -t (snippets written to a temp dir)', { skip: !existsSync(NGINX) }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-ts-'));
+    await mkdir(join(dir, 'tmp'));
+    const copy = (source: string): string => join(dir, source.replace(/[/]/g, '_'));
+    try {
+      for (const s of RENDER_SCENARIOS.filter((x) => x.existing.length > 0)) {
+        for (const source of s.existing) await writeFile(copy(source), source.endsWith('network_internal.conf') ? 'allow 127.0.0.1;\ndeny all;\n' : '# snippet\n');
+        const result = await renderNginxConfig(s.table, s.config, { exists: (p) => s.existing.includes(p), includePath: copy });
+        await writeFile(join(dir, 'gen.conf'), result.text);
+        await writeFile(join(dir, 'main.conf'), renderMainConfig(result.templates, { stateDir: dir, generatedConf: join(dir, 'gen.conf'), confDir: undefined }));
+        const check = await checkNginxConfig(NGINX, dir, join(dir, 'main.conf'));
+        assert.ok(check.ok, `${s.name}: ${check.output}`);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

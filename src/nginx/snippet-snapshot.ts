@@ -1,7 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import type { Config } from '../config.ts';
+import type { RoutingTable } from '../routing-table.ts';
+import { buildNginxModel } from './nginx-model.ts';
 
 /**
  * Validated copies of the user's snippet files (vhost.d, proxy.conf, conf.d/*.conf). The live config includes
@@ -30,6 +33,12 @@ async function confFiles(confDir: string): Promise<string[]> {
   return names.filter((n) => n.endsWith('.conf')).sort().map((n) => join(confDir, n));
 }
 
+export interface SnapshotDirs {
+  readonly proxyConf: string;
+  readonly confDir: string;
+  readonly vhostDir: string;
+}
+
 export interface PlannedSnapshot {
   readonly snapshot: SnippetSnapshot;
   readonly files: ReadonlyMap<string, string>;
@@ -39,11 +48,12 @@ export interface PlannedSnapshot {
  * Plans a snapshot of `sources` (the snippet files the config includes) plus confDir/*.conf under `root`. Reads
  * the files; writes nothing. A source that vanished since it was seen is snapshotted as an empty file.
  */
-export async function planSnapshot(root: string, sources: readonly string[], proxyConf: string, confDir: string): Promise<PlannedSnapshot> {
-  const entries: Entry[] = [...new Set(sources)].sort().map((source) => ({
-    source,
-    rel: source === proxyConf ? 'proxy.conf' : join('vhost.d', basename(source)),
-  }));
+export async function planSnapshot(root: string, sources: readonly string[], dirs: SnapshotDirs): Promise<PlannedSnapshot> {
+  const { proxyConf, confDir, vhostDir } = dirs;
+  // vhost.d files keep their name; other single files (network_internal.conf) go to etc/, so no host name collides.
+  const relOf = (source: string): string =>
+    source === proxyConf ? 'proxy.conf' : join(dirname(source) === vhostDir.replace(/\/+$/, '') ? 'vhost.d' : 'etc', basename(source));
+  const entries: Entry[] = [...new Set(sources)].sort().map((source) => ({ source, rel: relOf(source) }));
   for (const source of await confFiles(confDir)) entries.push({ source, rel: join('conf.d', basename(source)) });
   const contents = new Map<string, string>();
   const hash = createHash('sha1');
@@ -65,6 +75,20 @@ export async function planSnapshot(root: string, sources: readonly string[], pro
   return { snapshot, files: contents };
 }
 
+/** Which snippet files `table` includes (a cheap model pass), planned as a content-addressed snapshot under `root`. */
+export function planSnippets(table: RoutingTable, config: Config, accessLog: string, root: string): Promise<PlannedSnapshot> {
+  const sources: string[] = [];
+  buildNginxModel(table, config, {
+    accessLog,
+    exists: existsSync,
+    includePath: (source) => {
+      sources.push(source);
+      return source;
+    },
+  });
+  return planSnapshot(root, sources, config.nginx);
+}
+
 /** Writes the snapshot directory (atomically: a temp dir renamed into place); a no-op if it already exists. */
 export async function writeSnapshot(planned: PlannedSnapshot): Promise<void> {
   const { dir } = planned.snapshot;
@@ -72,6 +96,7 @@ export async function writeSnapshot(planned: PlannedSnapshot): Promise<void> {
   const tmp = `${dir}.${randomBytes(4).toString('hex')}.tmp`;
   await mkdir(join(tmp, 'conf.d'), { recursive: true });
   await mkdir(join(tmp, 'vhost.d'), { recursive: true });
+  await mkdir(join(tmp, 'etc'), { recursive: true });
   for (const [rel, text] of planned.files) await writeFile(join(tmp, rel), text);
   try {
     await rename(tmp, dir);

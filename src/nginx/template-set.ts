@@ -19,6 +19,8 @@ export const TEMPLATE_NAMES = [
   'upstream',
   'server',
   'location',
+  'uwsgi-params',
+  'fastcgi-params',
 ] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 

@@ -11,6 +11,11 @@ import type { NodeDataPlane, ProxyConfig } from './node-data-plane.ts';
  * clone), and each worker runs its own readiness tracker (probes and passive health per worker) and a one-process
  * Node data plane (cluster-worker.ts). A worker that dies is replaced and gets the latest table first.
  *
+ * Listening: every worker runs the whole listener set (listeners.ts: HTTP_PORT, each EXTERNAL_HTTP_PORT of the table,
+ * PROXY protocol, h2c sniffing); node:cluster makes the primary own each listening socket, created when the first
+ * worker listens on it and closed when the last worker closes it, so extra ports open and close with the tables the
+ * workers get. A port that cannot be bound is logged by every worker. `port` is HTTP_PORT.
+ *
  * Messages: primary -> worker `{ type: 'init', config }` (the primary's settings: a worker reads no environment),
  * `{ type: 'table', table }`, `{ type: 'stop', graceMs }`; worker -> primary `{ type: 'hello' }` (its handler is
  * installed: IPC messages sent before that, e.g. at cluster's `online`, would be lost while the module loads),

@@ -11,8 +11,16 @@ export interface ConnectionInfo {
   /** Client address, IPv4-mapped IPv6 unwrapped (`::ffff:1.2.3.4` -> `1.2.3.4`). */
   readonly clientAddress: string;
   readonly clientPort: number;
-  /** The port the client connected to (nginx's $server_port): the listener's port, or the PROXY header's. */
+  /**
+   * The port the connection arrived on (nginx's $server_port): the listener's own port, also with a PROXY header,
+   * because hosts are matched per listening port (EXTERNAL_HTTP_PORT) and nginx's $server_port is the real one too.
+   */
   readonly localPort: number;
+  /**
+   * The PROXY header's destination port (nginx's $proxy_protocol_server_port), when one was read: nginx-proxy sends
+   * it as X-Forwarded-Port when TRUST_DOWNSTREAM_PROXY is on.
+   */
+  readonly proxyServerPort?: number;
 }
 
 const recorded = new WeakMap<object, ConnectionInfo>();

@@ -1,6 +1,7 @@
 import type { Logger } from '../logger.ts';
 import type { ReadinessTracker } from '../readiness/index.ts';
-import type { Upstream } from '../routing-table.ts';
+import type { Route, Upstream, VirtualHost } from '../routing-table.ts';
+import type { InFlight } from './balancers.ts';
 import { errorCode, proxyError, upstreamFailure, type ProxyError } from './responses.ts';
 import { upstreamKey } from './upstream-pools.ts';
 import type { CloseSignal, WaitQueue } from './wait-queue.ts';
@@ -18,8 +19,18 @@ import type { CloseSignal, WaitQueue } from './wait-queue.ts';
 /** At most this many upstreams are tried for one request. */
 export const MAX_TRIES = 3;
 
+/** A backend chosen for a request, with what the attempt needs to know about the route (select.ts fills all of it). */
+export interface UpstreamSelection {
+  readonly kind: 'upstream';
+  readonly upstream: Upstream;
+  readonly route?: Route;
+  readonly vhost?: VirtualHost;
+  /** The request target to send upstream (VIRTUAL_DEST applied); the request's own when absent. */
+  readonly target?: string;
+}
+
 export type Selection =
-  | { readonly kind: 'upstream'; readonly upstream: Upstream }
+  | UpstreamSelection
   | { readonly kind: 'error'; readonly error: ProxyError }
   /** No ready upstream (left) for the route; `vanished`: the host itself just left the table (tombstone). */
   | { readonly kind: 'wait'; readonly vanished: boolean };
@@ -36,6 +47,8 @@ export interface DeliverySettings {
   readonly log: Logger;
   readonly backendWaitMs: number;
   readonly closing: () => boolean;
+  /** Attempts in flight per backend (least_conn, random two): counted from the attempt to its outcome. */
+  readonly inFlight?: InFlight;
 }
 
 export interface DeliveryRequest {
@@ -43,7 +56,8 @@ export interface DeliveryRequest {
   readonly host: string;
   /** Resolves the request against the current table, skipping upstreams already tried (keys from upstreamKey). */
   readonly select: (tried: ReadonlySet<string>) => Selection;
-  readonly attempt: (upstream: Upstream, done: (outcome: AttemptOutcome) => void) => void;
+  /** Called once per attempt; `done` exactly once, when the attempt is over (for an upgrade: when it closed). */
+  readonly attempt: (upstream: Upstream, done: (outcome: AttemptOutcome) => void, selection: UpstreamSelection) => void;
   /** The proxy's own answer (error page); only called once, and only if no attempt reached the client. */
   readonly answer: (error: ProxyError) => void;
   /** `close` here drops the request from the wait queue. */
@@ -78,18 +92,21 @@ class Delivery {
   #handle(selection: Selection): boolean {
     if (selection.kind === 'wait') return false;
     if (selection.kind === 'error') this.#r.answer(selection.error);
-    else this.#try(selection.upstream);
+    else this.#try(selection);
     return true;
   }
 
-  #try(u: Upstream): void {
+  #try(selection: UpstreamSelection): void {
+    const u = selection.upstream;
     const key = upstreamKey(u);
     this.#tried.add(key);
-    this.#r.attempt(u, (outcome) => this.#onOutcome(u, key, outcome));
+    this.#s.inFlight?.add(key);
+    this.#r.attempt(u, (outcome) => this.#onOutcome(u, key, outcome), selection);
   }
 
   #onOutcome(u: Upstream, key: string, outcome: AttemptOutcome): void {
     const { readiness, log } = this.#s;
+    this.#s.inFlight?.remove(key);
     if (outcome.kind === 'done') {
       if (outcome.delivered) readiness.reportSuccess(u);
       return;
@@ -127,7 +144,7 @@ class Delivery {
   /** Last chance at the deadline: an upstream that became ready without an event; else the answer for the wait. */
   #expire(waitedFor: Selection): void {
     const selection = this.#r.select(this.#tried);
-    if (selection.kind === 'upstream') this.#try(selection.upstream);
+    if (selection.kind === 'upstream') this.#try(selection);
     else this.#giveUp(waitedFor, this.#s.backendWaitMs / 1000);
   }
 

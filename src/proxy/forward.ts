@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
+import type { UpstreamDispatcher } from './upstream-pools.ts';
 import { downstreamResponseHeaderList } from './forwarded-headers.ts';
 import type { AttemptOutcome } from './delivery.ts';
 import { RequestBody } from './request-body.ts';
@@ -27,6 +28,8 @@ export interface ForwardResult {
   readonly responseStarted: boolean;
   /** Part of the request body was read for this attempt: it cannot be replayed. */
   readonly bodyTouched: boolean;
+  /** The upstream's status (access log `$upstream_status`); 0 when no response head arrived. */
+  readonly status: number;
 }
 
 export interface ForwardRequest {
@@ -40,6 +43,8 @@ export interface ForwardRequest {
   readonly hasBody: boolean;
   /** Asked when the response head is written: true while the plane drains (answer `Connection: close`). */
   readonly closeConnection: () => boolean;
+  /** keepalive `disabled`: send `Connection: close` upstream and do not reuse the connection. */
+  readonly reset?: boolean;
 }
 
 class ClientAbortedError extends Error {
@@ -75,6 +80,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   #abortReason: Error | undefined;
   #resume: (() => void) | undefined;
   #responseStarted = false;
+  #status = 0;
   #clientAborted = false;
   #finished = false;
 
@@ -104,6 +110,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return true; // 1xx: node:http already answered `100 Continue` itself
     const res = this.#request.res;
     this.#responseStarted = true;
+    this.#status = statusCode;
     this.#resume = resume;
     const out = downstreamResponseHeaderList(rawHeaders);
     if (this.#request.closeConnection()) out.push('connection', 'close');
@@ -152,16 +159,19 @@ class Exchange implements Dispatcher.DispatchHandler {
       clientAborted: this.#clientAborted || (error !== null && req.destroyed && !req.complete),
       responseStarted: this.#responseStarted,
       bodyTouched: this.#body?.touched ?? false,
+      status: this.#status,
     });
   }
 }
 
-export function forward(upstream: Dispatcher, request: ForwardRequest, done: (result: ForwardResult) => void): void {
+export function forward(upstream: UpstreamDispatcher, request: ForwardRequest, done: (result: ForwardResult) => void): void {
   const { req, res } = request;
   const body = request.hasBody ? new RequestBody(req) : null;
   const exchange = new Exchange(request, body, done);
   res.on('close', exchange.onClientClose);
-  upstream.dispatch({ path: request.path, method: req.method as Dispatcher.HttpMethod, headers: request.headers, body }, exchange);
+  const options: Dispatcher.DispatchOptions = { path: request.path, method: req.method as Dispatcher.HttpMethod, headers: request.headers, body };
+  if (request.reset === true) options.reset = true;
+  upstream.dispatch(options, exchange);
 }
 
 /** What forward() observed, translated for delivery.ts (retry-policy.ts decides what may be retried). */

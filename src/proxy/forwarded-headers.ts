@@ -9,8 +9,13 @@ import { hostPortSuffix } from './request-target.ts';
 export interface ForwardContext {
   /** `$host`: request host without port, lower-case. */
   readonly host: string;
-  /** Port the request was received on (`$server_port`). */
+  /** Port the request was received on (`$server_port`): kept in `Host` unless 80/443 (`$host$host_port`). */
   readonly localPort: number;
+  /**
+   * X-Forwarded-Port when trusted and the client sent none: the PROXY protocol header's destination port
+   * (`$proxy_protocol_server_port`) when there was one. Default `localPort`.
+   */
+  readonly forwardedPort?: number;
   /** `$remote_addr`, IPv4-mapped prefix already stripped. */
   readonly clientAddress: string;
   /** Request target as received (`$request_uri`). */
@@ -84,7 +89,7 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, ctx: Forwa
   out['x-forwarded-host'] = trust && inHost !== '' ? inHost : ctx.host;
   out['x-forwarded-proto'] = proto;
   out['x-forwarded-ssl'] = proto === 'https' ? 'on' : 'off';
-  out['x-forwarded-port'] = trust && inPort !== '' ? inPort : String(ctx.localPort);
+  out['x-forwarded-port'] = trust && inPort !== '' ? inPort : String(trust ? (ctx.forwardedPort ?? ctx.localPort) : ctx.localPort);
   out['x-original-uri'] = ctx.requestUri;
   const upgrade = single(incoming.upgrade);
   if (ctx.upgrade && upgrade !== '') {
@@ -207,7 +212,7 @@ export function upstreamRequestHeaderList(raw: readonly string[], scan: RequestH
     'x-forwarded-host', trust && scan.forwardedHost !== '' ? scan.forwardedHost : ctx.host,
     'x-forwarded-proto', proto,
     'x-forwarded-ssl', proto === 'https' ? 'on' : 'off',
-    'x-forwarded-port', trust && scan.forwardedPort !== '' ? scan.forwardedPort : String(ctx.localPort),
+    'x-forwarded-port', trust && scan.forwardedPort !== '' ? scan.forwardedPort : String(trust ? (ctx.forwardedPort ?? ctx.localPort) : ctx.localPort),
     'x-original-uri', ctx.requestUri,
   );
   return out;

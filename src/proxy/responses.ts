@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 /**
@@ -17,7 +17,15 @@ export type ProxyErrorCode =
   | 'UPSTREAM_UNREACHABLE'
   | 'UPSTREAM_TIMEOUT'
   | 'UPSTREAM_ERROR'
-  | 'BAD_REQUEST';
+  | 'BAD_REQUEST'
+  /** NETWORK_ACCESS=internal and the client is outside the private ranges. */
+  | 'FORBIDDEN'
+  /** The route's VIRTUAL_PROTO cannot be spoken for this request (gRPC reached over HTTP/1, upgrade to https). */
+  | 'PROTO_UNSUPPORTED'
+  /** Answers that are not errors: DEFAULT_ROOT's `return`, nginx's auto_redirect, the debug endpoint. */
+  | 'DEFAULT_ROOT'
+  | 'REDIRECT'
+  | 'DEBUG';
 
 const STATUS: Record<ProxyErrorCode, number> = {
   NO_ROUTE: 503,
@@ -28,15 +36,14 @@ const STATUS: Record<ProxyErrorCode, number> = {
   UPSTREAM_TIMEOUT: 504,
   UPSTREAM_ERROR: 502,
   BAD_REQUEST: 400,
+  FORBIDDEN: 403,
+  PROTO_UNSUPPORTED: 502,
+  DEFAULT_ROOT: 404,
+  REDIRECT: 301,
+  DEBUG: 200,
 };
 
-const REASON: Record<number, string> = {
-  400: 'Bad Request',
-  404: 'Not Found',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
+const REASON: Readonly<Record<number, string | undefined>> = STATUS_CODES;
 
 export interface ProxyError {
   readonly status: number;
@@ -44,6 +51,33 @@ export interface ProxyError {
   readonly body: string;
   /** Seconds for a `Retry-After` header (temporary conditions only). */
   readonly retryAfterS?: number;
+  /** Default `text/plain; charset=utf-8`. */
+  readonly contentType?: string;
+  /** `Location` of a redirect (absolute). */
+  readonly location?: string;
+  /** The body is a byte string (latin1), e.g. DEFAULT_ROOT text evaluated from request bytes. */
+  readonly latin1?: boolean;
+}
+
+/** An answer of the proxy's own with an explicit status (DEFAULT_ROOT's `return`, redirects, the debug endpoint). */
+export function localAnswer(code: ProxyErrorCode, status: number, body: string, extra: Pick<ProxyError, 'contentType' | 'location' | 'latin1'> = {}): ProxyError {
+  return { status, code, body, ...extra };
+}
+
+function bodyBytes(error: ProxyError): Buffer {
+  return Buffer.from(error.body, error.latin1 === true ? 'latin1' : 'utf8');
+}
+
+function answerHeaders(error: ProxyError, length: number): Record<string, string | number> {
+  const headers: Record<string, string | number> = {
+    'content-type': error.contentType ?? 'text/plain; charset=utf-8',
+    'content-length': length,
+  };
+  // Only errors are marked: a DEFAULT_ROOT `200` or a redirect is an answer the user asked for.
+  if (error.status >= 400) headers['x-berth-error'] = error.code;
+  if (error.location !== undefined) headers['location'] = error.location;
+  if (error.retryAfterS !== undefined) headers['retry-after'] = String(error.retryAfterS);
+  return headers;
 }
 
 export function proxyError(code: ProxyErrorCode, detail: string, retryAfterS?: number): ProxyError {
@@ -58,27 +92,28 @@ export function sendProxyError(res: ServerResponse, error: ProxyError, closeConn
     res.destroy();
     return;
   }
-  res.writeHead(error.status, {
-    'content-type': 'text/plain; charset=utf-8',
-    'content-length': Buffer.byteLength(error.body),
-    'x-berth-error': error.code,
-    ...(error.retryAfterS === undefined ? {} : { 'retry-after': String(error.retryAfterS) }),
-    ...(closeConnection ? { connection: 'close' } : {}),
-  });
-  res.end(error.body);
+  const body = bodyBytes(error);
+  const headers = answerHeaders(error, body.length);
+  if (closeConnection) headers['connection'] = 'close';
+  try {
+    res.writeHead(error.status, headers);
+  } catch {
+    // A header value built from request bytes (a DEFAULT_ROOT Location) that node:http refuses to send.
+    res.destroy();
+    return;
+  }
+  res.end(body);
 }
 
 /** The same answer written raw on a socket (upgrade requests, which have no ServerResponse); closes the socket. */
 export function writeRawProxyError(socket: Duplex, error: ProxyError): void {
   if (socket.destroyed) return;
-  const head =
-    `HTTP/1.1 ${error.status} ${REASON[error.status] ?? ''}\r\n` +
-    'content-type: text/plain; charset=utf-8\r\n' +
-    `content-length: ${Buffer.byteLength(error.body)}\r\n` +
-    `x-berth-error: ${error.code}\r\n` +
-    (error.retryAfterS === undefined ? '' : `retry-after: ${error.retryAfterS}\r\n`) +
-    'connection: close\r\n\r\n';
-  socket.end(head + error.body);
+  const body = bodyBytes(error);
+  let head = `HTTP/1.1 ${error.status} ${REASON[error.status] ?? ''}\r\n`;
+  for (const [name, value] of Object.entries(answerHeaders(error, body.length))) {
+    if (!/[\r\n]/.test(String(value))) head += `${name}: ${value}\r\n`;
+  }
+  socket.end(Buffer.concat([Buffer.from(`${head}connection: close\r\n\r\n`, 'latin1'), body]));
 }
 
 /** Maps an upstream client or socket error to what the client is told. */

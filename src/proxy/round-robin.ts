@@ -1,5 +1,6 @@
 /**
- * Round-robin state per route (`host\0path` key). It lives in the data plane, not in the index, so the rotation
+ * Round-robin state per route (`host\0path` key); also the tie-breaker of least_conn and the fallback of the hash
+ * methods (balancers.ts). It lives in the data plane, not in the index, so the rotation
  * survives table swaps while the same host/path stays; keys that left the table are pruned on apply.
  */
 export class RoundRobin {
@@ -28,6 +29,16 @@ export class RoundRobin {
       return item;
     }
     return undefined;
+  }
+
+  /** Where the rotation of `key` stands, for `n` items (least_conn breaks ties from here). */
+  position(key: string, n: number): number {
+    return n === 0 ? 0 : (this.#next.get(key) ?? 0) % n;
+  }
+
+  /** Resume the rotation of `key` after item `at` of `n`. */
+  advance(key: string, at: number, n: number): void {
+    this.#next.set(key, at + 1 >= n ? 0 : at + 1);
   }
 
   /** Forget keys no longer routed. */

@@ -32,7 +32,7 @@ function portFor(host: string, path = '/', defaultHost?: string): number | strin
 describe('buildRouteIndex', () => {
   const cases: [host: string, path: string, want: number | string][] = [
     ['app.test', '/', 4],
-    ['app.test', '/api', 4],
+    ['app.test', '/api', 'redirect'], // nginx auto_redirect: /api -> /api/
     ['app.test', '/api/x', 5],
     ['app.test', '/api/v2/x', 6],
     ['only-api.test', '/', 'no-location'],
@@ -86,5 +86,80 @@ describe('RoundRobin', () => {
     rr.pick('k', ['a', 'b']);
     rr.retain(new Set());
     assert.equal(rr.pick('k', ['a', 'b']), 'a');
+  });
+});
+
+describe('buildRouteIndex: host kinds and ports', () => {
+  const t: RoutingTable = {
+    hosts: [
+      newVirtualHost({ hostname: '10.0.0.5', routes: [route('/', 11)] }),
+      newVirtualHost({ hostname: '[fd00::1]', routes: [route('/', 12)] }),
+      newVirtualHost({ hostname: 'alt.test', httpPort: 8080, routes: [route('/', 13)] }),
+      newVirtualHost({ hostname: 'main.test', routes: [route('/', 14)] }),
+      newVirtualHost({ hostname: 'same.test', httpPort: 80, routes: [route('/', 15)] }),
+      newVirtualHost({ hostname: '~^Case\\.test$', routes: [route('/', 16)] }),
+    ],
+    issues: [],
+  };
+  const at = (host: string, port: number | undefined, defaultHost?: string): number | string => {
+    const found = buildRouteIndex(t, { httpPort: 80, defaultHost }).lookup(host, '/', port);
+    return found.kind === 'route' ? (found.route.upstreams[0]?.port ?? -1) : found.kind;
+  };
+  it('matches raw IPv4 and bracketed IPv6 hosts', () => {
+    assert.equal(at('10.0.0.5', 80), 11);
+    assert.equal(at('[fd00::1]', 80), 12); // parseRequestTarget turns `[fd00::1]:80` into `[fd00::1]`
+  });
+  it('serves a host with httpPort only on that port, the others only on HTTP_PORT', () => {
+    assert.equal(at('alt.test', 8080), 13);
+    assert.equal(at('alt.test', 80), 'no-host');
+    assert.equal(at('main.test', 8080), 'no-host');
+    assert.equal(at('main.test', 80), 14);
+    assert.equal(at('main.test', undefined), 14);
+    assert.equal(at('same.test', 80), 15);
+    assert.equal(at('main.test', 9999), 'no-host');
+  });
+  it('applies DEFAULT_HOST only on the port it is served on', () => {
+    assert.equal(at('unknown.test', 8080, 'alt.test'), 13);
+    assert.equal(at('unknown.test', 80, 'alt.test'), 'no-host');
+    assert.equal(at('unknown.test', 80, 'main.test'), 14);
+    assert.equal(at('unknown.test', 8080, 'main.test'), 'no-host');
+  });
+  it('matches regex host names caseless, as nginx compiles server_name regexes (NGX_REGEX_CASELESS)', () => {
+    assert.equal(at('case.test', 80), 16);
+  });
+  it('ignores ports when built without HTTP_PORT (is-this-host-known lookups)', () => {
+    assert.equal(buildRouteIndex(t).lookup('alt.test', '/').kind, 'route');
+  });
+});
+
+describe('buildRouteIndex: generated locations', () => {
+  const t: RoutingTable = {
+    hosts: [
+      newVirtualHost({ hostname: 'api-only.test', routes: [route('/api/', 21)] }),
+      newVirtualHost({ hostname: 'regex-only.test', routes: [newRoute({ path: '~ ^/x', match: { kind: 'regex', value: '^/x', caseInsensitive: false }, upstreams: [upstream(22)] })] }),
+      newVirtualHost({ hostname: 'debug.test', debugEndpoint: true, routes: [route('/', 23)] }),
+      newVirtualHost({ hostname: 'nodebug.test', debugEndpoint: false, routes: [route('/', 24)] }),
+    ],
+    issues: [],
+  };
+  const kind = (host: string, path: string, o: { defaultRoot?: boolean; debugEndpoint?: boolean } = {}): string => {
+    const found = buildRouteIndex(t, { httpPort: 80, ...o }).lookup(host, path, 80);
+    return found.kind === 'route' ? `route:${found.route.upstreams[0]?.port}` : found.kind;
+  };
+  it('adds DEFAULT_ROOT\'s `/` to hosts without a `/` route', () => {
+    assert.equal(kind('api-only.test', '/', { defaultRoot: true }), 'default-root');
+    assert.equal(kind('api-only.test', '/other', { defaultRoot: true }), 'default-root');
+    assert.equal(kind('api-only.test', '/api/x', { defaultRoot: true }), 'route:21');
+    assert.equal(kind('api-only.test', '/', { defaultRoot: false }), 'no-location');
+  });
+  it('lets a regex route beat DEFAULT_ROOT\'s `/`, as nginx does', () => {
+    assert.equal(kind('regex-only.test', '/x/1', { defaultRoot: true }), 'route:22');
+    assert.equal(kind('regex-only.test', '/y', { defaultRoot: true }), 'default-root');
+  });
+  it('serves /nginx-proxy-debug per host label, else per DEBUG_ENDPOINT', () => {
+    assert.equal(kind('debug.test', '/nginx-proxy-debug'), 'debug');
+    assert.equal(kind('nodebug.test', '/nginx-proxy-debug', { debugEndpoint: true }), 'route:24');
+    assert.equal(kind('api-only.test', '/nginx-proxy-debug', { debugEndpoint: true, defaultRoot: true }), 'debug');
+    assert.equal(kind('api-only.test', '/nginx-proxy-debug', { debugEndpoint: false, defaultRoot: true }), 'default-root');
   });
 });

@@ -62,7 +62,8 @@ export function table(hosts: Record<string, readonly Upstream[]>): RoutingTable 
 }
 
 export async function testConfig(overrides: Partial<Config> = {}): Promise<Config> {
-  const base = loadConfig({ HTTP_PORT: String(await freePort()), BERTH_LISTEN_ADDRESS: '127.0.0.1', LOG_LEVEL: 'silent' }, () => false);
+  // Access log lines off: tests that check them enable the log themselves.
+  const base = loadConfig({ HTTP_PORT: String(await freePort()), BERTH_LISTEN_ADDRESS: '127.0.0.1', LOG_LEVEL: 'silent', DISABLE_ACCESS_LOGS: 'true' }, () => false);
   return { ...base, ...overrides };
 }
 
@@ -123,6 +124,8 @@ export interface SendOptions {
   readonly path?: string;
   readonly headers?: Record<string, string | string[]>;
   readonly body?: string;
+  /** Fails the request when no answer came within this (default 10 s). */
+  readonly timeoutMs?: number;
 }
 
 /** One request on a fresh connection (no agent), exactly the headers given (plus what node:http must add). */
@@ -138,6 +141,8 @@ export function send(port: number, options: SendOptions = {}): Promise<Reply> {
       },
     );
     req.on('error', reject);
+    // A connection that is accepted and never answered must fail the test, not hang the run.
+    req.setTimeout(options.timeoutMs ?? 10_000, () => req.destroy(new Error(`no answer from port ${port} within ${options.timeoutMs ?? 10_000} ms`)));
     req.end(options.body);
   });
 }

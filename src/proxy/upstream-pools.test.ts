@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { UpstreamPools, upstreamKey } from './upstream-pools.ts';
+import { newRoute, newVirtualHost } from '../routing-table.ts';
+import { poolKey, routeScheme, UpstreamPools, upstreamKey } from './upstream-pools.ts';
 import { table, upstream, waitFor } from './test-harness.ts';
 
 const SETTINGS = { connectTimeoutMs: 1000, upstreamTimeoutMs: 1000, retireAfterMs: 20 };
@@ -49,5 +50,27 @@ describe('UpstreamPools', () => {
     pools.get('127.0.0.1:1003');
     await waitFor(() => pools.size === 0, 2000, 'stray pool retired');
     await pools.close(false);
+  });
+
+  it('keeps one pool per scheme and keepalive count, and shares the plain pool between auto and disabled', async () => {
+    assert.equal(poolKey('10.0.0.1:80', 'http', 'auto'), '10.0.0.1:80');
+    assert.equal(poolKey('10.0.0.1:80', 'http', 'disabled'), '10.0.0.1:80');
+    assert.equal(poolKey('10.0.0.1:80', 'http', 8), '10.0.0.1:80#8');
+    assert.equal(poolKey('10.0.0.1:443', 'https', 'auto'), 'https://10.0.0.1:443');
+    assert.equal(routeScheme({ proto: 'grpcs' }), 'https');
+    const pools = new UpstreamPools(SETTINGS);
+    const u = upstream(1001);
+    pools.update({
+      hosts: [
+        newVirtualHost({ hostname: 'a.test', routes: [newRoute({ path: '/', upstreams: [u], keepalive: 4 }), newRoute({ path: '/s/', proto: 'https', upstreams: [u] })] }),
+      ],
+      issues: [],
+    });
+    const counted = pools.get('127.0.0.1:1001', 'http', 4);
+    const tls = pools.get('127.0.0.1:1001', 'https', 'auto');
+    assert.notEqual(counted, tls);
+    assert.equal(pools.get('127.0.0.1:1001', 'http', 4), counted);
+    assert.equal(pools.retiring, 0);
+    await pools.close(true);
   });
 });

@@ -1,11 +1,20 @@
 import { isIPv6 } from 'node:net';
-import { Pool } from 'undici';
-import type { RoutingTable, Upstream } from '../routing-table.ts';
+import { buildConnector, Pool, type Dispatcher } from 'undici';
+import type { Keepalive, Route, RoutingTable, Upstream } from '../routing-table.ts';
 
 /**
- * One undici Pool (keep-alive connections) per `address:port`, shared by every route and kept across table
+ * Keep-alive connection pools per upstream `address:port`, shared by every route and kept across table
  * generations, so a table swap does not drop warm connections. A pool whose upstream left the table is closed
  * gracefully (in-flight requests finish) after `retireAfterMs`, unless the upstream comes back first.
+ *
+ * One pool per (upstream, scheme, keepalive count):
+ * - keepalive `auto` (berth's default: warm connections reused, closed after 4 s idle) and `disabled` share the
+ *   plain pool; a `disabled` route's requests are sent with `reset` (undici writes `Connection: close` and closes
+ *   the connection after the response), as nginx without `keepalive` does;
+ * - a number N keeps at most N idle connections, nginx's `keepalive N`: requests go to a pool of N connections
+ *   while it has one free, and beyond that to fresh connections closed after their response, so concurrency is
+ *   never capped at N (which undici's `connections: N` alone would do);
+ * - `https` (VIRTUAL_PROTO): TLS without certificate verification and without SNI, nginx's proxy_ssl defaults.
  */
 
 export interface PoolSettings {
@@ -17,6 +26,15 @@ export interface PoolSettings {
   /** Idle upstream keep-alive; below Node's 5 s server default so berth closes first and never reuses a dying socket. */
   readonly keepAliveTimeoutMs?: number;
 }
+
+/** What forward() needs of a pool. */
+export interface UpstreamDispatcher {
+  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
+  close(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+export type PoolScheme = 'http' | 'https';
 
 // Upstream objects are immutable and shared by every request of a table generation: the key is computed once each.
 const keys = new WeakMap<object, string>();
@@ -30,8 +48,63 @@ export function upstreamKey(u: Pick<Upstream, 'address' | 'port'>): string {
   return key;
 }
 
+/** The pool key of an upstream for a route's scheme and keepalive; the bare upstreamKey for http + auto/disabled. */
+export function poolKey(key: string, scheme: PoolScheme, keepalive: Keepalive): string {
+  const count = typeof keepalive === 'number' ? `#${keepalive}` : '';
+  return scheme === 'https' ? `https://${key}${count}` : count === '' ? key : key + count;
+}
+
+/** The scheme berth speaks to a route's backends over HTTP/1 (gRPC has its own client). */
+export function routeScheme(route: Pick<Route, 'proto'>): PoolScheme {
+  return route.proto === 'https' || route.proto === 'grpcs' ? 'https' : 'http';
+}
+
+/** `servername` set on every https request so undici never derives SNI from (nor reconnects on a change of) Host. */
+const NO_SNI = 'berth-no-sni';
+
+class TlsPool implements UpstreamDispatcher {
+  readonly #pool: Pool;
+  constructor(pool: Pool) {
+    this.#pool = pool;
+  }
+  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    return this.#pool.dispatch({ ...options, servername: NO_SNI } as Dispatcher.DispatchOptions, handler);
+  }
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
+  destroy(): Promise<void> {
+    return this.#pool.destroy();
+  }
+}
+
+/** nginx `keepalive N`: N reusable connections; overflow requests use one-shot connections. */
+class CappedKeepalive implements UpstreamDispatcher {
+  readonly #keep: UpstreamDispatcher;
+  readonly #keepPool: Pool;
+  readonly #overflow: UpstreamDispatcher;
+  readonly #max: number;
+  constructor(keepPool: Pool, keep: UpstreamDispatcher, overflow: UpstreamDispatcher, max: number) {
+    this.#keepPool = keepPool;
+    this.#keep = keep;
+    this.#overflow = overflow;
+    this.#max = max;
+  }
+  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    // stats.size: requests queued or running on the N connections; below N one of them is free (or can be opened).
+    if (options.reset !== true && this.#keepPool.stats.size < this.#max) return this.#keep.dispatch(options, handler);
+    return this.#overflow.dispatch({ ...options, reset: true }, handler);
+  }
+  async close(): Promise<void> {
+    await Promise.all([this.#keep.close(), this.#overflow.close()]);
+  }
+  async destroy(): Promise<void> {
+    await Promise.all([this.#keep.destroy(), this.#overflow.destroy()]);
+  }
+}
+
 export class UpstreamPools {
-  readonly #pools = new Map<string, Pool>();
+  readonly #pools = new Map<string, UpstreamDispatcher>();
   readonly #retiring = new Map<string, NodeJS.Timeout>();
   readonly #settings: PoolSettings;
   #current = new Set<string>();
@@ -50,40 +123,54 @@ export class UpstreamPools {
     return this.#retiring.size;
   }
 
-  /** The pool for an upstream, created on first use. */
-  get(key: string): Pool {
-    let pool = this.#pools.get(key);
+  /** The pool for an upstream (upstreamKey), created on first use; `scheme`/`keepalive` from the route. */
+  get(key: string, scheme: PoolScheme = 'http', keepalive: Keepalive = 'auto'): UpstreamDispatcher {
+    const id = poolKey(key, scheme, keepalive);
+    let pool = this.#pools.get(id);
     if (pool === undefined) {
-      const s = this.#settings;
-      pool = new Pool(`http://${key}`, {
-        connect: { timeout: s.connectTimeoutMs },
-        headersTimeout: s.upstreamTimeoutMs,
-        bodyTimeout: s.upstreamTimeoutMs,
-        keepAliveTimeout: s.keepAliveTimeoutMs ?? 4_000,
-        keepAliveMaxTimeout: 60_000,
-      });
-      this.#pools.set(key, pool);
+      pool = this.#create(key, scheme, typeof keepalive === 'number' ? keepalive : undefined);
+      this.#pools.set(id, pool);
       // Used by a request that started on an older table: retire it like any upstream that left.
-      if (!this.#current.has(key) && !this.#closed) this.#scheduleRetire(key);
+      if (!this.#current.has(id) && !this.#closed) this.#scheduleRetire(id);
     }
     return pool;
   }
 
+  #create(key: string, scheme: PoolScheme, max: number | undefined): UpstreamDispatcher {
+    const s = this.#settings;
+    const connect = scheme === 'https' ? tlsConnector(s.connectTimeoutMs) : { timeout: s.connectTimeoutMs };
+    const options: Pool.Options = {
+      connect,
+      headersTimeout: s.upstreamTimeoutMs,
+      bodyTimeout: s.upstreamTimeoutMs,
+      keepAliveTimeout: s.keepAliveTimeoutMs ?? 4_000,
+      keepAliveMaxTimeout: 60_000,
+    };
+    const origin = `${scheme}://${key}`;
+    const wrap = (pool: Pool): UpstreamDispatcher => (scheme === 'https' ? new TlsPool(pool) : pool);
+    if (max === undefined) return wrap(new Pool(origin, options));
+    const keep = new Pool(origin, { ...options, connections: Math.max(1, max) });
+    return new CappedKeepalive(keep, wrap(keep), wrap(new Pool(origin, options)), max);
+  }
+
   /** Called on every apply: cancel retirement of upstreams that are (back) in the table, schedule the rest. */
   update(table: RoutingTable): void {
-    const keys = new Set<string>();
+    const wanted = new Set<string>();
     for (const host of table.hosts) {
-      for (const route of host.routes) for (const u of route.upstreams) keys.add(upstreamKey(u));
+      for (const route of host.routes) {
+        const scheme = routeScheme(route);
+        for (const u of route.upstreams) wanted.add(poolKey(upstreamKey(u), scheme, route.keepalive));
+      }
     }
-    this.#current = keys;
-    for (const key of keys) {
+    this.#current = wanted;
+    for (const key of wanted) {
       const timer = this.#retiring.get(key);
       if (timer !== undefined) {
         clearTimeout(timer);
         this.#retiring.delete(key);
       }
     }
-    for (const key of this.#pools.keys()) if (!keys.has(key)) this.#scheduleRetire(key);
+    for (const key of this.#pools.keys()) if (!wanted.has(key)) this.#scheduleRetire(key);
   }
 
   #scheduleRetire(key: string): void {
@@ -108,4 +195,10 @@ export class UpstreamPools {
     this.#pools.clear();
     await Promise.all(pools.map((p) => (force ? p.destroy() : p.close()).catch(() => undefined)));
   }
+}
+
+/** TLS to the backend as nginx's proxy_pass https:// does by default: no certificate check, no SNI. */
+function tlsConnector(timeoutMs: number): buildConnector.connector {
+  const connect = buildConnector({ rejectUnauthorized: false, timeout: timeoutMs });
+  return (options, callback) => connect({ ...options, servername: undefined }, callback);
 }
