@@ -1,4 +1,4 @@
-import type { RoutingTable } from './routing-table.ts';
+import type { PlaneIssue, RoutingTable } from './routing-table.ts';
 
 /**
  * What both data planes implement. The composition root calls `apply(firstTable)` once the first complete listing
@@ -11,6 +11,11 @@ export interface DataPlane {
   start(): Promise<void>;
   /** Make this table live. Must not throw for bad table contents; throws only when the plane itself is broken. */
   apply(table: RoutingTable): Promise<void>;
+  /**
+   * What this plane could not serve of the last applied table, per container and host (the nginx plane: values
+   * nginx cannot take, gRPC on a shared port). `berth explain` and `berth routes` show them with discovery's issues.
+   */
+  issues?(): readonly PlaneIssue[];
   /** Stop accepting, let in-flight requests finish within `graceMs`, release everything. */
   stop(graceMs: number): Promise<void>;
 }

@@ -11,7 +11,7 @@ import { EMPTY_TABLE, type RoutingTable } from './routing-table.ts';
 import { startAdminServer, type AdminState } from './admin/index.ts';
 import { explainContainer } from './discovery/explain-container.ts';
 import { detectHostIp } from './host-ip.ts';
-import { hostChanges, newIssues } from './table-changes.ts';
+import { hostChanges, newIssues, withPlaneIssues } from './table-changes.ts';
 
 /** Refuses to start when a unix socket is not there, with the fix in the message (the most common setup error). */
 export function checkDockerSocket(config: Config): void {
@@ -117,18 +117,19 @@ export async function run(config: Config, logger: Logger, version: string): Prom
   let started = false;
   const adminState: AdminState = {
     ready: () => started && !stopping,
-    routes: () => ({
-      hosts: prev.hosts.map((h) => ({
+    routes: () => {
+      const served = withPlaneIssues(prev, plane.issues?.() ?? []);
+      const hosts = served.hosts.map((h) => ({
         hostname: h.hostname,
         routes: h.routes.map((r) => ({
           path: r.path,
           backends: r.upstreams.map((u) => ({ container: u.containerName, address: u.address, port: u.port, network: u.network, state: readiness.state(u), health: u.health })),
         })),
-      })),
-      issues: prev.issues,
-    }),
+      }));
+      return { hosts, issues: served.issues };
+    },
     explain: (query) =>
-      explainContainer(query, discovery.current() ?? { containers: [], placement: null }, prev, (u) => readiness.state(u), {
+      explainContainer(query, discovery.current() ?? { containers: [], placement: null }, withPlaneIssues(prev, plane.issues?.() ?? []), (u) => readiness.state(u), {
         ...(hostIp === undefined ? {} : { nipIoHostIp: hostIp }),
         plane: config.mode,
         preferIpv6: config.preferIpv6Network,

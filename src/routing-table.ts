@@ -153,7 +153,9 @@ export type ContainerIssueCode =
   | 'ERR_READINESS_LABEL_INVALID'
   | 'ERR_NO_REACHABLE_NETWORK'
   | 'WARN_SETTING_CONFLICT'
-  | 'WARN_SETTING_IGNORED';
+  | 'WARN_SETTING_IGNORED'
+  /** Found by the nginx data plane: a value that cannot be written into nginx config, or that nginx -t rejected. */
+  | 'ERR_NGINX_CONFIG_INVALID';
 
 /** A container berth saw but could not (fully) route, with the setting at fault. */
 export interface ContainerIssue {
@@ -167,6 +169,11 @@ export interface ContainerIssue {
   readonly setting: string;
   readonly value: string;
   readonly message: string;
+}
+
+/** A data plane's own finding about a container of the table it was given: that host is not served by it. */
+export interface PlaneIssue extends ContainerIssue {
+  readonly host: string;
 }
 
 export interface RoutingTable {

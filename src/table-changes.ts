@@ -1,4 +1,4 @@
-import type { ContainerIssue, RoutingTable, VirtualHost } from './routing-table.ts';
+import type { ContainerIssue, PlaneIssue, RoutingTable, VirtualHost } from './routing-table.ts';
 
 /** What changed between two tables, for one log line per routing change and one warning per new issue. */
 export interface HostChange {
@@ -41,4 +41,20 @@ const issueKey = (i: ContainerIssue): string => `${i.containerId}|${i.code}|${i.
 export function newIssues(prev: RoutingTable, next: RoutingTable): ContainerIssue[] {
   const seen = new Set(prev.issues.map(issueKey));
   return next.issues.filter((i) => !seen.has(issueKey(i)));
+}
+
+/**
+ * The table as served: `table` with what the data plane could not serve removed (the container's backends on that
+ * host) and the plane's findings added to the issues, for `berth explain` and `berth routes`.
+ */
+export function withPlaneIssues(table: RoutingTable, planeIssues: readonly PlaneIssue[]): RoutingTable {
+  if (planeIssues.length === 0) return table;
+  const dropped = new Set(planeIssues.map((i) => `${i.host}\0${i.containerId}`));
+  return {
+    hosts: table.hosts.map((h) => ({
+      ...h,
+      routes: h.routes.map((r) => ({ ...r, upstreams: r.upstreams.filter((u) => !dropped.has(`${h.hostname}\0${u.containerId}`)) })),
+    })),
+    issues: [...table.issues, ...planeIssues.map(({ host: _host, ...issue }) => issue)],
+  };
 }

@@ -1,4 +1,4 @@
-import type { Route, Upstream, VirtualHost } from '../routing-table.ts';
+import type { PlaneIssue, Route, Upstream, VirtualHost } from '../routing-table.ts';
 
 /** A container left out of the nginx config because one of its values cannot be written safely. */
 export interface DroppedContainer {
@@ -48,4 +48,19 @@ export function droppedSetting(setting: string, value: string, reason: string, i
     value,
     message: `${setting} ${JSON.stringify(value)} cannot be written into nginx config: ${reason}; ${instead}`,
   };
+}
+
+/** The dropped containers as the plane's findings for `berth explain` / `berth routes` (hosts with no container left out). */
+export function planeIssues(dropped: readonly DroppedContainer[]): PlaneIssue[] {
+  return dropped
+    .filter((d) => d.containerId !== '')
+    .map((d) => ({
+      code: d.code ?? 'ERR_NGINX_CONFIG_INVALID',
+      containerId: d.containerId,
+      containerName: d.containerName,
+      host: d.host,
+      setting: d.setting,
+      value: d.value,
+      message: d.message,
+    }));
 }

@@ -4,7 +4,7 @@ import type { Config } from '../config.ts';
 import type { DataPlane } from '../data-plane.ts';
 import { BerthError, errorMessage } from '../errors.ts';
 import type { ReadinessTracker } from '../readiness/index.ts';
-import type { RoutingTable } from '../routing-table.ts';
+import type { PlaneIssue, RoutingTable } from '../routing-table.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { checkNginxConfig } from './nginx-check.ts';
 import { explainCandidateFailure, type CandidateFailure } from './candidate-failure.ts';
@@ -14,6 +14,7 @@ import { RejectedHosts, retryWithout } from './rejected-hosts.ts';
 import { DEFAULT_ACCESS_LOG, renderMainConfig, renderNginxConfig, type RenderResult } from './render-nginx-config.ts';
 import { planSnippets, pruneSnapshots, writeSnapshot, type PlannedSnapshot, type SnippetSnapshot } from './snippet-snapshot.ts';
 import { defaultAccessLog } from './default-access-log.ts';
+import { planeIssues } from './dropped.ts';
 import { statePaths } from './state-paths.ts';
 import { watchOverrides, type OverrideWatcher } from './watch-overrides.ts';
 import { watchReadiness, type ReadinessWatch } from './watch-readiness.ts';
@@ -70,6 +71,7 @@ class NginxDataPlane implements DataPlane {
   /** A readiness re-render is queued and has not started: later changes ride along with it. */
   private refreshQueued = false;
   private readonly rejected = new RejectedHosts();
+  private planeIssues: readonly PlaneIssue[] = [];
 
   constructor(options: NginxDataPlaneOptions) {
     this.options = options;
@@ -122,6 +124,10 @@ class NginxDataPlane implements DataPlane {
     this.startWatching();
   }
 
+  issues(): readonly PlaneIssue[] {
+    return this.planeIssues;
+  }
+
   async stop(graceMs: number): Promise<void> {
     this.readinessWatch.close();
     await this.watcher?.close();
@@ -159,6 +165,7 @@ class NginxDataPlane implements DataPlane {
       for (const d of [...dropped, ...result.dropped]) {
         this.log.warn({ code: d.code ?? 'ERR_NGINX_CONFIG_INVALID', container: d.containerName, host: d.host, setting: d.setting, value: d.value }, d.message);
       }
+      this.planeIssues = planeIssues([...dropped, ...result.dropped]);
       if (!force && result.text === this.liveText && planned?.snapshot.dir === this.liveSnapshot) {
         this.log.debug('nginx config unchanged; nothing to do');
         return;

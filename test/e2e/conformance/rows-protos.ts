@@ -72,8 +72,15 @@ export const PROTO_ROWS: readonly Row[] = [
     nginxProxy: 'nginx >= 1.25.1 serves h2c and HTTP/1 on one port (`http2 on`): gRPC on port 80 next to HTTP hosts',
     planes: { node: { supported: 'h2c is detected per connection: gRPC and HTTP/1 share every port' }, nginx: GRPC_NGINX_SHARED },
     scenario: (n) => ({
-      containers: [{ key: 'app', env: { VIRTUAL_HOST: n.domain, VIRTUAL_PROTO: 'grpc', VIRTUAL_PORT: '50051', GRPC_PORT: '50051' } }],
-      check: (ctx) => grpcWorks(ctx.proxy.port, n.domain, false),
+      containers: [
+        { key: 'app', env: { VIRTUAL_HOST: n.domain, VIRTUAL_PROTO: 'grpc', VIRTUAL_PORT: '50051', GRPC_PORT: '50051' } },
+        // An HTTP/1 host on the same port: what makes the port shared (the table has others, but a row stands alone).
+        { key: 'web', env: { VIRTUAL_HOST: `web.${n.domain}` } },
+      ],
+      check: async (ctx) => {
+        await routed(ctx, `web.${n.domain}`);
+        await grpcWorks(ctx.proxy.port, n.domain, false);
+      },
     }),
   },
   {
