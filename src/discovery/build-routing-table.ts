@@ -121,6 +121,19 @@ function sortedIssues(issues: readonly ContainerIssue[]): ContainerIssue[] {
   );
 }
 
+/**
+ * A parser bug on one container's settings must never stop routing for everyone (a throw here would freeze the
+ * table): it skips that container with an issue instead.
+ */
+function planSafely(c: ContainerInfo, options: BuildOptions): ReturnType<typeof planContainer> {
+  try {
+    return planContainer(c, options);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    return { plan: undefined, issues: [containerIssue(c, 'ERR_SETTING_INVALID', 'settings', '', `could not be read (${reason}); container skipped`)] };
+  }
+}
+
 export function buildRoutingTable(
   containers: readonly ContainerInfo[],
   placement: ProxyPlacement | null,
@@ -129,7 +142,7 @@ export function buildRoutingTable(
   const issues: ContainerIssue[] = [];
   const byHost = new Map<string, Entry[]>();
   for (const c of containers) {
-    const { plan, issues: found } = planContainer(c, options);
+    const { plan, issues: found } = planSafely(c, options);
     issues.push(...found);
     if (plan === undefined) continue;
     const address = selectAddress(c, placement, options);

@@ -29,20 +29,27 @@ export interface MultiportsHost {
 type Fail = { ok: false; reason: string };
 const fail = (reason: string): Fail => ({ ok: false, reason });
 
+/** A YAML value for a message: never throws (aliases can make values circular, which JSON.stringify refuses). */
+function describe(v: unknown): string {
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object' && v !== null) return 'a map';
+  return typeof v === 'string' ? JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}...` : v) : String(v);
+}
+
 function isMap(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function port(v: unknown, where: string): Parsed<number> {
   const parsed = typeof v === 'number' || typeof v === 'string' ? parsePort(String(v)) : undefined;
-  return parsed?.ok ? parsed : fail(`${where} is ${JSON.stringify(v)}, not a port number from 1 to 65535`);
+  return parsed?.ok ? parsed : fail(`${where} is ${describe(v)}, not a port number from 1 to 65535`);
 }
 
 function parsePathEntry(host: string, key: string, value: unknown): Parsed<MultiportsPath> {
   const where = `host ${JSON.stringify(host)}, path ${JSON.stringify(key)}`;
   const path = parsePath(key);
   if (!path.ok) return fail(`${where}: ${path.reason}`);
-  if (value !== null && !isMap(value)) return fail(`${where}: expected a map of port, proto, dest (or nothing), got ${JSON.stringify(value)}`);
+  if (value !== null && !isMap(value)) return fail(`${where}: expected a map of port, proto, dest (or nothing), got ${describe(value)}`);
   const entry = value ?? {};
   const unknown = Object.keys(entry).filter((k) => !['port', 'proto', 'dest'].includes(k));
   if (unknown.length > 0) return fail(`${where}: unknown key(s) ${unknown.map((k) => JSON.stringify(k)).join(', ')} (expected port, proto, dest)`);
@@ -71,7 +78,7 @@ function parseHostEntry(key: string, value: unknown): Parsed<MultiportsHost> {
   const name = parseHostname(key.trim());
   if (!name.ok) return fail(`host ${name.reason}`);
   const where = `host ${JSON.stringify(key)}`;
-  if (value !== null && !isMap(value)) return fail(`${where}: expected a map of paths (or nothing), got ${JSON.stringify(value)}`);
+  if (value !== null && !isMap(value)) return fail(`${where}: expected a map of paths (or nothing), got ${describe(value)}`);
   const entry = value ?? {};
   let httpPort: number | undefined;
   let httpsPort: number | undefined;
@@ -100,8 +107,13 @@ export function parseMultiports(text: string): Parsed<MultiportsHost[]> {
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   const [error] = doc.errors;
   if (error !== undefined) return fail(`is not valid YAML: ${(error.message.split('\n')[0] ?? '').replace(/:$/, '')}`);
-  const root: unknown = doc.toJS({ maxAliasCount: 100 });
-  if (!isMap(root)) return fail(`must be a YAML or JSON map of host names, got ${JSON.stringify(root)}`);
+  let root: unknown;
+  try {
+    root = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    return fail(`is not usable YAML: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (!isMap(root)) return fail(`must be a YAML or JSON map of host names, got ${describe(root)}`);
   const hosts: MultiportsHost[] = [];
   for (const [key, value] of Object.entries(root)) {
     const parsed = parseHostEntry(key, value);

@@ -7,7 +7,7 @@ import type { AccessLog, UpstreamAttemptLog } from './access-log.ts';
 import { connectionInfo } from './connection-info.ts';
 import { deliver, type AttemptOutcome, type DeliverySettings, type Selection, type UpstreamSelection } from './delivery.ts';
 import { H2Upstreams } from './h2-upstreams.ts';
-import { GRPC_STATUS, answerBody, encodeGrpcMessage, isGrpcRequest, streamErrorHeaders, upstreamStreamHeaders } from './h2-headers.ts';
+import { GRPC_STATUS, answerBody, encodeGrpcMessage, isGrpcRequest, streamErrorHeaders, upstreamStreamHeaders, type StreamOrigin } from './h2-headers.ts';
 import { relayStreams } from './h2-relay.ts';
 import { parseRequestTarget } from './request-target.ts';
 import { proxyError, upstreamFailure, type ProxyError } from './responses.ts';
@@ -74,6 +74,13 @@ export class GrpcForwarder {
       rawHeaders,
       http2: true,
     });
+    const from: StreamOrigin = {
+      clientAddress: info.clientAddress,
+      host: target.host,
+      localPort: info.localPort,
+      forwardedPort: info.proxyServerPort ?? info.localPort,
+      requestUri: target.uri,
+    };
     const log: StreamLog | undefined = o.accessLog?.enabled === true ? { startMs: Date.now(), status: undefined, bodyBytes: 0, upstreams: [] } : undefined;
     if (log !== undefined) stream.once('close', () => this.#writeLog(headers, socket, routed, log, rawHeaders));
     const answerWith = (error: ProxyError): void => {
@@ -87,13 +94,13 @@ export class GrpcForwarder {
     deliver(o.delivery, {
       host: target.host,
       select: (tried) => o.router.select(routed, tried),
-      attempt: (upstream, done, selection) => this.#attempt(stream, headers, info.clientAddress, selection, log, done),
+      attempt: (upstream, done, selection) => this.#attempt(stream, headers, from, selection, log, done),
       answer: answerWith,
       closeSignal: stream,
     });
   };
 
-  #attempt(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, clientAddress: string, selection: UpstreamSelection, log: StreamLog | undefined, done: Done): void {
+  #attempt(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, from: StreamOrigin, selection: UpstreamSelection, log: StreamLog | undefined, done: Done): void {
     const proto = selection.route?.proto ?? 'grpc';
     if (proto !== 'grpc' && proto !== 'grpcs') {
       if (log !== undefined) log.status = isGrpcRequest(headers) ? 200 : 505;
@@ -111,15 +118,15 @@ export class GrpcForwarder {
     this.#upstreams.session(upstream, proto === 'grpcs').then(
       (session) => {
         if (stream.closed || stream.destroyed) attempted({ kind: 'done', delivered: false });
-        else this.#relay(session, stream, headers, clientAddress, selection, proto === 'grpcs' ? 'https' : 'http', log, started, attempted);
+        else this.#relay(session, stream, headers, from, selection, proto === 'grpcs' ? 'https' : 'http', log, started, attempted);
       },
       (err: Error) => attempted({ kind: 'failed', error: err, retry: true, connection: true }),
     );
   }
 
-  #relay(session: ClientHttp2Session, client: ServerHttp2Stream, incoming: IncomingHttpHeaders, clientAddress: string, selection: UpstreamSelection, scheme: 'http' | 'https', log: StreamLog | undefined, started: number, done: Done): void {
+  #relay(session: ClientHttp2Session, client: ServerHttp2Stream, incoming: IncomingHttpHeaders, from: StreamOrigin, selection: UpstreamSelection, scheme: 'http' | 'https', log: StreamLog | undefined, started: number, done: Done): void {
     const s = this.#options.settings;
-    const headers = upstreamStreamHeaders(incoming, { clientAddress, trustDownstreamProxy: s.trustDownstreamProxy, scheme });
+    const headers = upstreamStreamHeaders(incoming, { ...from, trustDownstreamProxy: s.trustDownstreamProxy, scheme });
     // VIRTUAL_DEST applies to gRPC paths as to any proxy_pass URI (select.ts computed it).
     if (selection.target !== undefined) headers[':path'] = selection.target;
     let up: ClientHttp2Stream;

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { downstreamStreamHeaders, encodeGrpcMessage, grpcStatusForHttp, streamErrorHeaders, upstreamStreamHeaders } from './h2-headers.ts';
 import { localAnswer, proxyError } from './responses.ts';
 
-const CTX = { clientAddress: '10.0.0.9', trustDownstreamProxy: true, scheme: 'http' as const };
+const CTX = { clientAddress: '10.0.0.9', host: 'grpc.test', localPort: 8080, forwardedPort: 443, requestUri: '/svc/M', trustDownstreamProxy: true, scheme: 'http' as const };
 
 describe('upstreamStreamHeaders', () => {
   it('keeps pseudo-headers and metadata, sets the scheme, drops connection-specific fields', () => {
@@ -22,6 +22,11 @@ describe('upstreamStreamHeaders', () => {
       'x-md': 'v',
       'x-real-ip': '10.0.0.9',
       'x-forwarded-for': '10.0.0.9',
+      'x-forwarded-host': 'grpc.test',
+      'x-forwarded-proto': 'http',
+      'x-forwarded-ssl': 'off',
+      'x-forwarded-port': '443',
+      'x-original-uri': '/svc/M',
     });
   });
 
@@ -39,6 +44,31 @@ describe('upstreamStreamHeaders', () => {
     const untrusted = upstreamStreamHeaders(incoming, { ...CTX, trustDownstreamProxy: false });
     assert.equal(untrusted['x-forwarded-for'], '10.0.0.9');
     assert.equal(untrusted['x-real-ip'], '10.0.0.9');
+  });
+
+  it('never passes a client-sent X-Forwarded-Proto/Host/Port/Ssl or X-Original-URI through unless trusted', () => {
+    const spoofed = {
+      ':path': '/svc/M',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': 'admin.example',
+      'x-forwarded-port': '443',
+      'x-forwarded-ssl': 'on',
+      'x-original-uri': '/fake',
+      proxy: 'http://evil',
+    };
+    const untrusted = upstreamStreamHeaders(spoofed, { ...CTX, trustDownstreamProxy: false });
+    assert.equal(untrusted['x-forwarded-proto'], 'http');
+    assert.equal(untrusted['x-forwarded-host'], 'grpc.test');
+    assert.equal(untrusted['x-forwarded-port'], '8080');
+    assert.equal(untrusted['x-forwarded-ssl'], 'off');
+    assert.equal(untrusted['x-original-uri'], '/svc/M');
+    assert.equal(untrusted['proxy'], undefined);
+    const trusted = upstreamStreamHeaders(spoofed, CTX);
+    assert.equal(trusted['x-forwarded-proto'], 'https');
+    assert.equal(trusted['x-forwarded-host'], 'admin.example');
+    assert.equal(trusted['x-forwarded-port'], '443');
+    assert.equal(trusted['x-forwarded-ssl'], 'on');
+    assert.equal(trusted['x-original-uri'], '/svc/M');
   });
 });
 

@@ -6,17 +6,30 @@ import type { ProxyError } from './responses.ts';
  * proxy's own answers in the form a gRPC client understands.
  *
  * nginx-proxy's gRPC location adds only `grpc_set_header X-Real-IP $remote_addr` (its proxy_set_header defaults do
- * not apply to grpc_pass); berth also sets X-Forwarded-For with the same trust rule as for HTTP/1
- * (TRUST_DOWNSTREAM_PROXY: append to the client's value, else replace it), so a backend behind either data plane
- * can find the client.
+ * not apply to grpc_pass); berth sets X-Real-IP and the X-Forwarded-* / X-Original-URI headers with the same trust
+ * rules as for HTTP/1 (TRUST_DOWNSTREAM_PROXY), in both data planes: a client can never spoof them unless trusted.
  */
 
 /** RFC 9113 section 8.2.2: connection-specific fields are malformed in HTTP/2 (node:http2 refuses to send them). */
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'host']);
+/** Set by berth on every stream (as the nginx plane's grpc_set_header lines do), never passed through as sent. */
+const SET_BY_PROXY = new Set(['x-real-ip', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-ssl', 'x-original-uri', 'proxy']);
 
-export interface StreamForwardContext {
+/** Where a stream came from: what the X-Forwarded-* headers describe. */
+export interface StreamOrigin {
   /** `$remote_addr` (PROXY protocol aware). */
   readonly clientAddress: string;
+  /** The request's host, lower-case, without port. */
+  readonly host: string;
+  /** The port the client connected to (`$server_port`). */
+  readonly localPort: number;
+  /** X-Forwarded-Port with trust on: the PROXY header's destination port, else localPort. */
+  readonly forwardedPort: number;
+  /** The request URI as received (X-Original-URI). */
+  readonly requestUri: string;
+}
+
+export interface StreamForwardContext extends StreamOrigin {
   readonly trustDownstreamProxy: boolean;
   /** `https` for grpcs backends. */
   readonly scheme: 'http' | 'https';
@@ -31,16 +44,26 @@ function single(value: string | string[] | undefined): string {
 export function upstreamStreamHeaders(incoming: IncomingHttpHeaders, ctx: StreamForwardContext): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || CONNECTION_SPECIFIC.has(name) || name === 'x-real-ip' || name === 'x-forwarded-for') continue;
+    if (value === undefined || CONNECTION_SPECIFIC.has(name) || SET_BY_PROXY.has(name)) continue;
     // TE is allowed in HTTP/2 only as `trailers`, which gRPC requires.
     if (name === 'te' && single(value).trim().toLowerCase() !== 'trailers') continue;
     out[name] = value;
   }
   out[':scheme'] = ctx.scheme;
   if (out[':authority'] === undefined && incoming.host !== undefined) out[':authority'] = incoming.host;
+  const trust = ctx.trustDownstreamProxy;
   const inFor = single(incoming['x-forwarded-for']);
+  const inProto = single(incoming['x-forwarded-proto']);
+  const inHost = single(incoming['x-forwarded-host']);
+  const inPort = single(incoming['x-forwarded-port']);
+  const proto = trust && inProto !== '' ? inProto : 'http';
   out['x-real-ip'] = ctx.clientAddress;
-  out['x-forwarded-for'] = ctx.trustDownstreamProxy && inFor !== '' ? `${inFor}, ${ctx.clientAddress}` : ctx.clientAddress;
+  out['x-forwarded-for'] = trust && inFor !== '' ? `${inFor}, ${ctx.clientAddress}` : ctx.clientAddress;
+  out['x-forwarded-host'] = trust && inHost !== '' ? inHost : ctx.host;
+  out['x-forwarded-proto'] = proto;
+  out['x-forwarded-ssl'] = proto === 'https' ? 'on' : 'off';
+  out['x-forwarded-port'] = trust && inPort !== '' ? inPort : String(trust ? ctx.forwardedPort : ctx.localPort);
+  out['x-original-uri'] = ctx.requestUri;
   return out;
 }
 

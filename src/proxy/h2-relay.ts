@@ -54,8 +54,16 @@ export function relayStreams(client: ServerHttp2Stream, up: ClientHttp2Stream, t
     return timedOut || code === undefined || code === constants.NGHTTP2_NO_ERROR || code === constants.NGHTTP2_CANCEL ? constants.NGHTTP2_INTERNAL_ERROR : code;
   };
   client.on('wantTrailers', () => {
-    if (cleanEnd) client.sendTrailers(trailers);
-    else client.close(resetCode());
+    if (!cleanEnd) {
+      client.close(resetCode());
+      return;
+    }
+    try {
+      client.sendTrailers(trailers);
+    } catch {
+      // trailers node:http2 refuses to send (it validates them): reset rather than let the throw end the process
+      client.close(constants.NGHTTP2_INTERNAL_ERROR);
+    }
   });
   if (!client.endAfterHeaders) client.pipe(up);
   // The client cancelled (RST_STREAM) or went away: cancel the backend stream.

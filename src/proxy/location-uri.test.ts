@@ -18,6 +18,7 @@ describe('normalizeUri (nginx $uri)', () => {
     ['/caf%C3%A9', '/caf\u00c3\u00a9', undefined], // bytes, one char each
     ['/..hidden/x', '/..hidden/x', undefined],
     ['/a#frag?x', '/a', undefined],
+    ['/a?b#c', '/a', 'b'],
   ];
   for (const [uri, path, args] of cases) {
     it(`${uri} -> ${path}`, () => {

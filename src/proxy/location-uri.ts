@@ -78,7 +78,9 @@ export function normalizeUri(uri: string): NormalizedUri | undefined {
   if (uri.charCodeAt(0) !== 47) return undefined; // '/'
   const q = uri.indexOf('?');
   let path = q === -1 ? uri : uri.slice(0, q);
-  const args = q === -1 ? undefined : uri.slice(q + 1);
+  const query = q === -1 ? undefined : uri.slice(q + 1);
+  // As nginx's $args: a `#` ends the query too (a client should never send one, but some do).
+  const args = query === undefined || !query.includes('#') ? query : query.slice(0, query.indexOf('#'));
   if (!NEEDS_WORK.test(path)) return { path, args, quoted: false };
   const hash = path.indexOf('#');
   if (hash !== -1) path = path.slice(0, hash); // a fragment ends the path (and there is no query before it)

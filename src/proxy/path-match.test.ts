@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { newRoute, type PathMatch, type Route } from '../routing-table.ts';
-import { compileLocations, compilePcre, matchLocation } from './path-match.ts';
+import { compileLocations, compilePcre, matchLocation, pcreDollar } from './path-match.ts';
 import { upstream } from './test-harness.ts';
 
 function r(path: string, match: PathMatch): Route {
@@ -85,5 +85,14 @@ describe('compilePcre', () => {
     assert.ok(compilePcre('^/(?P<id>[0-9]+)$', false)?.test('/12'));
     assert.ok(compilePcre('(?i)^/ABC', false)?.test('/abc'));
     assert.equal(compilePcre('(', false), undefined);
+  });
+  it('gives $ PCRE meaning: end, or before a final newline; not inside classes or when escaped', () => {
+    assert.equal(pcreDollar('^/a$'), '^/a(?=\\n?$)');
+    assert.equal(pcreDollar('^/[$]\\$'), '^/[$]\\$');
+    const re = compilePcre('^/admin$', false);
+    assert.ok(re?.test('/admin'));
+    assert.ok(re?.test('/admin\n'), 'PCRE: $ matches before a final newline (nginx picks this location for /admin%0A)');
+    assert.ok(!re?.test('/admin\nx'));
+    assert.ok(!re?.test('/adminx'));
   });
 });

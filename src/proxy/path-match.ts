@@ -58,10 +58,38 @@ export function compilePcre(source: string, caseInsensitive: boolean): RegExp | 
     flags = 'i';
   }
   try {
-    return new RegExp(toByteString(text), flags);
+    return new RegExp(toByteString(pcreDollar(text)), flags);
   } catch {
     return undefined;
   }
+}
+
+/**
+ * PCRE's `$` (no multiline, no DOLLAR_ENDONLY) also matches before a final newline; JS's only at the very end. So
+ * `~ ^/admin$` must match `/admin%0A` as nginx does (else such a request would fall to another location, e.g. past a
+ * NETWORK_ACCESS=internal one). Unescaped `$` outside character classes becomes `(?=\n?$)`.
+ */
+export function pcreDollar(source: string): string {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const ch = source[i];
+    if (ch === '\\') {
+      out += source.slice(i, i + 2);
+      i++;
+    } else if (inClass) {
+      if (ch === ']') inClass = false;
+      out += ch;
+    } else if (ch === '[') {
+      inClass = true;
+      out += ch;
+      if (source[i + 1] === '^') out += source[++i];
+      if (source[i + 1] === ']') out += source[++i]; // a leading ] is literal in a class
+    } else {
+      out += ch === '$' ? '(?=\\n?$)' : ch;
+    }
+  }
+  return out;
 }
 
 export interface ExtraLocations {
