@@ -12,7 +12,10 @@ const view: RoutesView = {
     { hostname: 'echo.127.0.0.1.nip.io', routes: [{ path: '/', backends: [{ container: 'echo-v1', address: '172.17.0.2', port: 80, network: 'bridge', state: 'ready', health: 'none' }] }] },
     { hostname: 'lonely.example', routes: [{ path: '/', backends: [] }] },
   ],
-  issues: [{ code: 'ERR_VIRTUAL_HOST_INVALID', containerId: 'x', containerName: 'bad', setting: 'VIRTUAL_HOST', value: 'a;b{', message: 'container bad: VIRTUAL_HOST is invalid' }],
+  issues: [
+    { code: 'ERR_VIRTUAL_HOST_INVALID', containerId: 'x', containerName: 'bad', setting: 'VIRTUAL_HOST', value: 'a;b{', message: 'container bad: VIRTUAL_HOST is invalid' },
+    { code: 'WARN_SETTING_CONFLICT', containerId: 'y', containerName: 'late', setting: 'VIRTUAL_DEST', value: '/v2/', message: 'container late: VIRTUAL_DEST="/v2/" is not applied' },
+  ],
 };
 let ready = false;
 const state: AdminState = {
@@ -50,7 +53,8 @@ describe('admin endpoint', () => {
     assert.match(text, /^HOST\s+PATH\s+BACKEND\s+ADDRESS\s+STATE$/m);
     assert.match(text, /echo\.127\.0\.0\.1\.nip\.io\s+\/\s+echo-v1\s+172\.17\.0\.2:80\s+ready/);
     assert.match(text, /lonely\.example\s+\/\s+-\s+-\s+no reachable backend/);
-    assert.match(text, /not routed \(1\):\n {2}bad: VIRTUAL_HOST is invalid \[ERR_VIRTUAL_HOST_INVALID\]/);
+    assert.match(text, /not routed \(1\):\n {2}bad: VIRTUAL_HOST is invalid \[ERR_VIRTUAL_HOST_INVALID\]\n/);
+    assert.match(text, /routed, with warnings \(1\):\n {2}late: VIRTUAL_DEST="\/v2\/" is not applied \[WARN_SETTING_CONFLICT\]\n/);
     assert.match(formatExplanation(state.explain('app')), /^app \(abcdef012345\): routed\n {2}- a finding\n$/);
   });
 });

@@ -19,10 +19,12 @@ export function formatRoutes(view: RoutesView): string {
     }
   }
   let out = view.hosts.length === 0 ? 'no routes: no running container sets VIRTUAL_HOST\n' : `${table(rows)}\n`;
-  if (view.issues.length > 0) {
-    out += `\nnot routed (${view.issues.length}):\n`;
-    for (const i of view.issues) out += `  ${i.containerName}: ${i.message.replace(`container ${i.containerName}: `, '')} [${i.code}]\n`;
-  }
+  // ERR_*: the container (or that host/path of it) is not routed; WARN_*: routed, but not quite as it asked.
+  const errors = view.issues.filter((i) => !i.code.startsWith('WARN_'));
+  const warnings = view.issues.filter((i) => i.code.startsWith('WARN_'));
+  const line = (i: RoutesView['issues'][number]): string => `  ${i.containerName}: ${i.message.replace(`container ${i.containerName}: `, '')} [${i.code}]\n`;
+  if (errors.length > 0) out += `\nnot routed (${errors.length}):\n${errors.map(line).join('')}`;
+  if (warnings.length > 0) out += `\nrouted, with warnings (${warnings.length}):\n${warnings.map(line).join('')}`;
   return out;
 }
 
