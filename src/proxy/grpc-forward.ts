@@ -87,8 +87,10 @@ export class GrpcForwarder {
       if (log !== undefined && !stream.headersSent) log.status = grpc ? 200 : error.status;
       answer(stream, error, grpc);
     };
-    if (routed === undefined || headers[':method'] === 'CONNECT') {
-      answerWith(routed === undefined ? BAD_TARGET : proxyError('BAD_REQUEST', 'CONNECT is not supported'));
+    // HTTP/2's :path is always origin-form (RFC 9113 8.3.1): an absolute URL there must not pick another host.
+    const originForm = (headers[':path'] ?? '/').startsWith('/');
+    if (routed === undefined || !originForm || headers[':method'] === 'CONNECT') {
+      answerWith(routed === undefined || !originForm ? BAD_TARGET : proxyError('BAD_REQUEST', 'CONNECT is not supported'));
       return;
     }
     deliver(o.delivery, {

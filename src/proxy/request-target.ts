@@ -16,10 +16,14 @@ export interface RequestTarget {
 
 const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)(.*)$/is;
 
-/** Strips the port (and userinfo) from a Host header value or URL authority; lower-cases; drops a trailing dot. */
-export function hostWithoutPort(authority: string): string {
+/**
+ * Strips the port from a Host header value or URL authority; lower-cases; drops a trailing dot. Userinfo is only
+ * stripped from the authority of an absolute-form target: in a Host header `user@a.example` is a name that matches
+ * nothing, as in nginx.
+ */
+export function hostWithoutPort(authority: string, stripUserinfo = false): string {
   let value = authority.trim();
-  const at = value.lastIndexOf('@');
+  const at = stripUserinfo ? value.lastIndexOf('@') : -1;
   if (at !== -1) value = value.slice(at + 1);
   let host: string;
   if (value.startsWith('[')) {
@@ -45,7 +49,7 @@ export function parseRequestTarget(url: string, hostHeader: string | undefined):
   if (absolute) {
     const rest = absolute[2] ?? '';
     const uri = rest.startsWith('/') ? rest : `/${rest}`;
-    return { host: hostWithoutPort(absolute[1] ?? ''), path: pathOf(uri), uri };
+    return { host: hostWithoutPort(absolute[1] ?? '', true), path: pathOf(uri), uri };
   }
   return { host: hostHeader === undefined ? '' : hostWithoutPort(hostHeader), path: pathOf(url), uri: url };
 }

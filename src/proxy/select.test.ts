@@ -95,3 +95,11 @@ describe('NETWORK_ACCESS through the plane with a PROXY protocol client address'
     }
   });
 });
+
+describe('routedRequest: hosts nginx answers with 400', () => {
+  const at = (host: string) => routedRequest({ host, requestUri: '/', listenerPort: 80, clientAddress: '127.0.0.1', rawHeaders: [], http2: false });
+  it('refuses `/`, `\\`, NUL and `..` in the host (ngx_http_validate_host), accepts ordinary names', () => {
+    for (const bad of ['a/x', 'a\\b', 'a\0b', 'a..b', 'a.example.']) assert.equal(at(bad), undefined, JSON.stringify(bad));
+    for (const good of ['a.example', '[::1]', 'user@a.example', '']) assert.ok(at(good), JSON.stringify(good));
+  });
+});
