@@ -69,6 +69,43 @@ function single(value: string | string[] | undefined): string {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
+/** What the client sent of the headers berth sets (each joined with `, `; '' when absent). */
+export interface ClientForwarded {
+  readonly forwardedFor: string;
+  readonly forwardedProto: string;
+  readonly forwardedHost: string;
+  readonly forwardedPort: string;
+}
+
+/**
+ * X-Real-IP, X-Forwarded-For/Host/Proto/Ssl/Port and X-Original-URI as `[name, value, ...]`, nginx-proxy's maps:
+ * with TRUST_DOWNSTREAM_PROXY the client's X-Forwarded-* pass through and X-Forwarded-For is appended to; without,
+ * they are overwritten. The one place this rule lives: HTTP/1 requests, upgrades and gRPC streams all use it.
+ */
+export function forwardedHeaderPairs(sent: ClientForwarded, ctx: Omit<ForwardContext, 'upgrade'>): string[] {
+  const trust = ctx.trustDownstreamProxy;
+  const proto = trust && sent.forwardedProto !== '' ? sent.forwardedProto : 'http';
+  return [
+    'x-real-ip', ctx.clientAddress,
+    'x-forwarded-for', trust && sent.forwardedFor !== '' ? `${sent.forwardedFor}, ${ctx.clientAddress}` : ctx.clientAddress,
+    'x-forwarded-host', trust && sent.forwardedHost !== '' ? sent.forwardedHost : ctx.host,
+    'x-forwarded-proto', proto,
+    'x-forwarded-ssl', proto === 'https' ? 'on' : 'off',
+    'x-forwarded-port', trust && sent.forwardedPort !== '' ? sent.forwardedPort : String(trust ? (ctx.forwardedPort ?? ctx.localPort) : ctx.localPort),
+    'x-original-uri', ctx.requestUri,
+  ];
+}
+
+/** The client's values of the headers berth sets, from parsed (lower-case) headers. */
+export function clientForwarded(incoming: Readonly<Record<string, string | string[] | undefined>>): ClientForwarded {
+  return {
+    forwardedFor: single(incoming['x-forwarded-for']),
+    forwardedProto: single(incoming['x-forwarded-proto']),
+    forwardedHost: single(incoming['x-forwarded-host']),
+    forwardedPort: single(incoming['x-forwarded-port']),
+  };
+}
+
 /** Headers for the upstream request. */
 export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, ctx: ForwardContext): Record<string, string | string[]> {
   const named = connectionTokens(incoming.connection);
@@ -77,20 +114,9 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, ctx: Forwa
     if (value === undefined || HOP_BY_HOP.has(name) || SET_BY_PROXY.has(name) || named.has(name)) continue;
     out[name] = value;
   }
-  const trust = ctx.trustDownstreamProxy;
-  const inFor = single(incoming['x-forwarded-for']);
-  const inProto = single(incoming['x-forwarded-proto']);
-  const inHost = single(incoming['x-forwarded-host']);
-  const inPort = single(incoming['x-forwarded-port']);
-  const proto = trust && inProto !== '' ? inProto : 'http';
   out['host'] = ctx.host + hostPortSuffix(ctx.localPort);
-  out['x-real-ip'] = ctx.clientAddress;
-  out['x-forwarded-for'] = trust && inFor !== '' ? `${inFor}, ${ctx.clientAddress}` : ctx.clientAddress;
-  out['x-forwarded-host'] = trust && inHost !== '' ? inHost : ctx.host;
-  out['x-forwarded-proto'] = proto;
-  out['x-forwarded-ssl'] = proto === 'https' ? 'on' : 'off';
-  out['x-forwarded-port'] = trust && inPort !== '' ? inPort : String(trust ? (ctx.forwardedPort ?? ctx.localPort) : ctx.localPort);
-  out['x-original-uri'] = ctx.requestUri;
+  const pairs = forwardedHeaderPairs(clientForwarded(incoming), ctx);
+  for (let i = 0; i < pairs.length; i += 2) out[pairs[i] as string] = pairs[i + 1] as string;
   const upgrade = single(incoming.upgrade);
   if (ctx.upgrade && upgrade !== '') {
     out['upgrade'] = upgrade;
@@ -203,18 +229,9 @@ export function upstreamRequestHeaderList(raw: readonly string[], scan: RequestH
     if (HOP_BY_HOP.has(lower) || SET_BY_PROXY.has(lower) || named?.has(lower) === true) continue;
     out.push(lower, raw[i + 1] as string);
   }
-  const trust = ctx.trustDownstreamProxy;
-  const proto = trust && scan.forwardedProto !== '' ? scan.forwardedProto : 'http';
-  out.push(
-    'host', ctx.host + hostPortSuffix(ctx.localPort),
-    'x-real-ip', ctx.clientAddress,
-    'x-forwarded-for', trust && scan.forwardedFor !== '' ? `${scan.forwardedFor}, ${ctx.clientAddress}` : ctx.clientAddress,
-    'x-forwarded-host', trust && scan.forwardedHost !== '' ? scan.forwardedHost : ctx.host,
-    'x-forwarded-proto', proto,
-    'x-forwarded-ssl', proto === 'https' ? 'on' : 'off',
-    'x-forwarded-port', trust && scan.forwardedPort !== '' ? scan.forwardedPort : String(trust ? (ctx.forwardedPort ?? ctx.localPort) : ctx.localPort),
-    'x-original-uri', ctx.requestUri,
-  );
+  out.push('host', ctx.host + hostPortSuffix(ctx.localPort));
+  const pairs = forwardedHeaderPairs(scan, ctx);
+  for (let i = 0; i < pairs.length; i++) out.push(pairs[i] as string);
   return out;
 }
 

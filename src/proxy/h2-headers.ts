@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
+import { clientForwarded, forwardedHeaderPairs } from './forwarded-headers.ts';
 import type { ProxyError } from './responses.ts';
 
 /**
@@ -51,19 +52,8 @@ export function upstreamStreamHeaders(incoming: IncomingHttpHeaders, ctx: Stream
   }
   out[':scheme'] = ctx.scheme;
   if (out[':authority'] === undefined && incoming.host !== undefined) out[':authority'] = incoming.host;
-  const trust = ctx.trustDownstreamProxy;
-  const inFor = single(incoming['x-forwarded-for']);
-  const inProto = single(incoming['x-forwarded-proto']);
-  const inHost = single(incoming['x-forwarded-host']);
-  const inPort = single(incoming['x-forwarded-port']);
-  const proto = trust && inProto !== '' ? inProto : 'http';
-  out['x-real-ip'] = ctx.clientAddress;
-  out['x-forwarded-for'] = trust && inFor !== '' ? `${inFor}, ${ctx.clientAddress}` : ctx.clientAddress;
-  out['x-forwarded-host'] = trust && inHost !== '' ? inHost : ctx.host;
-  out['x-forwarded-proto'] = proto;
-  out['x-forwarded-ssl'] = proto === 'https' ? 'on' : 'off';
-  out['x-forwarded-port'] = trust && inPort !== '' ? inPort : String(trust ? ctx.forwardedPort : ctx.localPort);
-  out['x-original-uri'] = ctx.requestUri;
+  const pairs = forwardedHeaderPairs(clientForwarded(incoming), ctx);
+  for (let i = 0; i < pairs.length; i += 2) out[pairs[i] as string] = pairs[i + 1];
   return out;
 }
 
