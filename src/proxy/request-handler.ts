@@ -6,7 +6,7 @@ import type { AccessLog, UpstreamAttemptLog } from './access-log.ts';
 import { connectionInfo } from './connection-info.ts';
 import { deliver, type AttemptOutcome, type DeliverySettings, type Selection, type UpstreamSelection } from './delivery.ts';
 import { attemptOutcome, forward, type ForwardResult } from './forward.ts';
-import { scanHasBody, scanRequestHeaders, serializeRequestHead, upstreamRequestHeaderList, upstreamRequestHeaders } from './forwarded-headers.ts';
+import { scanHasBody, scanRequestHeaders, serializeRequestHead, upstreamRequestHeaderList, upstreamRequestHeaders, type ForwardContext } from './forwarded-headers.ts';
 import { parseRequestTarget } from './request-target.ts';
 import { errorCode, proxyError, sendProxyError, upstreamFailure, writeRawProxyError, type ProxyError } from './responses.ts';
 import { classifyFailure } from './retry-policy.ts';
@@ -94,14 +94,7 @@ export class RequestHandler {
       host,
       select: (tried) => d.router.select(routed, tried),
       attempt: (upstream, done, selection) => {
-        headers ??= upstreamRequestHeaderList(raw, scan, {
-          host,
-          localPort: routed.listenerPort,
-          forwardedPort,
-          clientAddress: routed.clientAddress,
-          requestUri: uri,
-          trustDownstreamProxy: d.trustDownstreamProxy,
-        });
+        headers ??= upstreamRequestHeaderList(raw, scan, this.#forwardContext(routed, host, uri, forwardedPort));
         const key = upstreamKey(upstream);
         const keepalive = selection.route?.keepalive ?? 'auto';
         const pool = d.pools.get(key, selection.route === undefined ? 'http' : routeScheme(selection.route), keepalive);
@@ -116,6 +109,18 @@ export class RequestHandler {
       answer,
       closeSignal: res,
     });
+  }
+
+  /** What the X-Forwarded-* / Host headers of a request describe (forwarded-headers.ts). */
+  #forwardContext(routed: RoutedRequest, host: string, uri: string, forwardedPort: number): Omit<ForwardContext, 'upgrade'> {
+    return {
+      host,
+      localPort: routed.listenerPort,
+      forwardedPort,
+      clientAddress: routed.clientAddress,
+      requestUri: uri,
+      trustDownstreamProxy: this.#d.trustDownstreamProxy,
+    };
   }
 
   #outcome(result: ForwardResult, method: string | undefined, host: string, upstream: string): AttemptOutcome {
@@ -151,15 +156,7 @@ export class RequestHandler {
         requestHead ??= serializeRequestHead(
           req.method ?? 'GET',
           selection.target ?? uri,
-          upstreamRequestHeaders(req.headers, {
-            host,
-            localPort: routed.listenerPort,
-            forwardedPort,
-            clientAddress: routed.clientAddress,
-            requestUri: uri,
-            trustDownstreamProxy: d.trustDownstreamProxy,
-            upgrade: true,
-          }),
+          upstreamRequestHeaders(req.headers, { ...this.#forwardContext(routed, host, uri, forwardedPort), upgrade: true }),
         );
         return requestHead;
       }, exchange),
