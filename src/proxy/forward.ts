@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
+import type { UpstreamHandler } from './h1/connection.ts';
 import type { UpstreamDispatcher } from './upstream-pools.ts';
 import { downstreamResponseHeaderList } from './forwarded-headers.ts';
 import type { AttemptOutcome } from './delivery.ts';
@@ -7,12 +7,14 @@ import { RequestBody } from './request-body.ts';
 import { classifyFailure, isConnectionFailure, mayRetry } from './retry-policy.ts';
 
 /**
- * The only module that speaks to the upstream HTTP client (undici). A dispatch handler writes the upstream body
- * straight into the ServerResponse with backpressure (undici pauses the upstream socket while `res` needs drain),
- * and the request body is streamed from `req` the same way; nothing is buffered whole.
+ * The only module that speaks to the upstream HTTP/1 client (berth's own, src/proxy/h1: it replaced undici, which
+ * cost ~35% more CPU per request here; see the README's Performance section and bench/throughput). An exchange
+ * handler writes the upstream body straight into the ServerResponse with backpressure (the client pauses the
+ * upstream socket while `res` needs drain), and the request body is streamed from `req` the same way; nothing is
+ * buffered whole.
  *
  * Abort rules: a client that goes away before the response is complete aborts the upstream request (the signal
- * through the handler's `abort`, queued until undici connects); an upstream failure after the head destroys `res`, so
+ * through the handler's `abort`); an upstream failure after the head destroys `res`, so
  * the client sees a truncated response instead of a silently short one. A failure before the head leaves `req` and
  * `res` untouched (the body goes through a per-attempt RequestBody), so the caller may retry or answer itself.
  */
@@ -68,15 +70,12 @@ export function hasRequestBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-/**
- * One upstream exchange as an undici dispatch handler (the leanest undici API: no AsyncResource, no `finished()`
- * watcher, no header object; measured against Pool.stream in bench/throughput). One object and one closure a request.
- */
-class Exchange implements Dispatcher.DispatchHandler {
+/** One upstream exchange: one object and one closure a request. */
+class Exchange implements UpstreamHandler {
   readonly #request: ForwardRequest;
   readonly #done: (result: ForwardResult) => void;
   readonly #body: RequestBody | null;
-  #abort: ((err?: Error) => void) | undefined;
+  #abort: ((err: Error) => void) | undefined;
   #abortReason: Error | undefined;
   #resume: (() => void) | undefined;
   #responseStarted = false;
@@ -101,13 +100,12 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   #onDrain: (() => void) | undefined;
 
-  onConnect(abort: (err?: Error) => void): void {
+  onConnect(abort: (err: Error) => void): void {
     if (this.#abortReason !== undefined) abort(this.#abortReason);
     else this.#abort = abort;
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
-    if (statusCode < 200) return true; // 1xx: node:http already answered `100 Continue` itself
+  onHeaders(statusCode: number, rawHeaders: string[], resume: () => void): void {
     const res = this.#request.res;
     this.#responseStarted = true;
     this.#status = statusCode;
@@ -119,7 +117,6 @@ class Exchange implements Dispatcher.DispatchHandler {
     // slow first byte) the client must still see it now; when body bytes came in the same read they are already
     // written by the time the tick callback runs, so the common case costs no extra packet.
     process.nextTick(flushHeadIfPending, res);
-    return true;
   }
 
   onData(chunk: Buffer): boolean {
@@ -169,9 +166,7 @@ export function forward(upstream: UpstreamDispatcher, request: ForwardRequest, d
   const body = request.hasBody ? new RequestBody(req) : null;
   const exchange = new Exchange(request, body, done);
   res.on('close', exchange.onClientClose);
-  const options: Dispatcher.DispatchOptions = { path: request.path, method: req.method as Dispatcher.HttpMethod, headers: request.headers, body };
-  if (request.reset === true) options.reset = true;
-  upstream.dispatch(options, exchange);
+  upstream.dispatch({ path: request.path, method: req.method ?? 'GET', headers: request.headers, body, reset: request.reset === true }, exchange);
 }
 
 /** What forward() observed, translated for delivery.ts (retry-policy.ts decides what may be retried). */

@@ -236,16 +236,16 @@ export function upstreamRequestHeaderList(raw: readonly string[], scan: RequestH
 }
 
 /**
- * `downstreamResponseHeaders` for the hot path: undici's raw response head (`[name, value, ...]` buffers) to a flat
- * list for `res.writeHead`, hop-by-hop headers removed; bytes kept as they came (latin1), repeated lines kept.
+ * `downstreamResponseHeaders` for the hot path: the upstream's response head as parsed (`[name, value, ...]`, bytes
+ * as latin1 strings) to a flat list for `res.writeHead`, hop-by-hop headers removed; repeated lines kept.
  */
-export function downstreamResponseHeaderList(raw: readonly Buffer[]): string[] {
+export function downstreamResponseHeaderList(raw: readonly string[]): string[] {
   const out: string[] = [];
   let named: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = (raw[i] as Buffer).toString('latin1');
+    const name = raw[i] as string;
     const lower = name.toLowerCase();
-    const value = (raw[i + 1] as Buffer).toString('latin1');
+    const value = raw[i + 1] as string;
     if (lower === 'connection') {
       named = connectionTokens(named === undefined ? value : [...named, value]);
       continue;

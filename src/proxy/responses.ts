@@ -120,9 +120,8 @@ export function writeRawProxyError(socket: Duplex, error: ProxyError): void {
 export function upstreamFailure(err: unknown, upstream: string): ProxyError {
   const code = (err as { code?: unknown } | null)?.code;
   switch (code) {
-    case 'UND_ERR_CONNECT_TIMEOUT':
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
+    case 'UPSTREAM_CONNECT_TIMEOUT':
+    case 'UPSTREAM_TIMEOUT':
     case 'ETIMEDOUT':
       return proxyError('UPSTREAM_TIMEOUT', `upstream ${upstream} timed out`);
     case 'ECONNREFUSED':

@@ -13,13 +13,13 @@ describe('retry policy', () => {
   const cases: [string, string, boolean, boolean, boolean][] = [
     // code, method, bodyTouched, responseStarted, retried
     ['ECONNREFUSED', 'POST', false, false, true],
-    ['UND_ERR_CONNECT_TIMEOUT', 'PATCH', false, false, true],
-    ['UND_ERR_SOCKET', 'GET', false, false, true],
+    ['UPSTREAM_CONNECT_TIMEOUT', 'PATCH', false, false, true],
+    ['UPSTREAM_CLOSED', 'GET', false, false, true],
     ['ECONNRESET', 'DELETE', false, false, true],
     ['ECONNRESET', 'POST', false, false, false],
-    ['UND_ERR_SOCKET', 'PUT', true, false, false],
-    ['UND_ERR_SOCKET', 'GET', false, true, false],
-    ['UND_ERR_HEADERS_TIMEOUT', 'GET', false, false, false],
+    ['UPSTREAM_CLOSED', 'PUT', true, false, false],
+    ['UPSTREAM_CLOSED', 'GET', false, true, false],
+    ['UPSTREAM_TIMEOUT', 'GET', false, false, false],
   ];
   for (const [code, method, touched, started, retried] of cases) {
     it(`${code} ${method}${touched ? ' (body read)' : ''}${started ? ' (response started)' : ''} -> ${retried ? 'retry' : 'no retry'}`, () => {
@@ -30,7 +30,7 @@ describe('retry policy', () => {
   it('feeds only connection-level failures to the circuit breaker', () => {
     assert.equal(isConnectionFailure(classifyFailure(err('ECONNREFUSED'), false)), true);
     assert.equal(isConnectionFailure(classifyFailure(err('ECONNRESET'), false)), true);
-    assert.equal(isConnectionFailure(classifyFailure(err('UND_ERR_HEADERS_TIMEOUT'), false)), false);
+    assert.equal(isConnectionFailure(classifyFailure(err('UPSTREAM_TIMEOUT'), false)), false);
   });
 });
 

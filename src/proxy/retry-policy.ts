@@ -7,7 +7,7 @@
  * - `no-response`: the connection broke (reset, closed) after the request may have been written, before any byte of
  *   the response. Retried only for idempotent methods (RFC 9110 section 9.2.2), like nginx's `proxy_next_upstream`
  *   without `non_idempotent`. This is also the keep-alive race (the backend closes an idle socket while berth reuses
- *   it): undici does not retry by itself (it fails the head of the pipeline), so the data plane does.
+ *   it): the HTTP/1 client (h1/) does not retry by itself, so the data plane does.
  * - `late`: a response byte arrived, or the upstream timed out: never retried (the backend may be working on it).
  *
  * A request body is streamed, never buffered: once a byte of it was read for an attempt, no retry is possible.
@@ -15,8 +15,8 @@
 
 export type FailureClass = 'not-sent' | 'no-response' | 'late';
 
-const NOT_SENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'UND_ERR_CONNECT_TIMEOUT']);
-const NO_RESPONSE = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+const NOT_SENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'UPSTREAM_CONNECT_TIMEOUT', 'UPSTREAM_POOL_CLOSED']);
+const NO_RESPONSE = new Set(['UPSTREAM_CLOSED', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 export function classifyFailure(err: unknown, responseStarted: boolean): FailureClass {

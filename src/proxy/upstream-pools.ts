@@ -1,19 +1,18 @@
 import { isIPv6 } from 'node:net';
-import { buildConnector, Pool, type Dispatcher } from 'undici';
 import type { Keepalive, Route, RoutingTable, Upstream } from '../routing-table.ts';
+import type { UpstreamHandler, UpstreamRequest } from './h1/connection.ts';
+import { H1Pool } from './h1/pool.ts';
 
 /**
  * Keep-alive connection pools per upstream `address:port`, shared by every route and kept across table
  * generations, so a table swap does not drop warm connections. A pool whose upstream left the table is closed
  * gracefully (in-flight requests finish) after `retireAfterMs`, unless the upstream comes back first.
  *
- * One pool per (upstream, scheme, keepalive count):
+ * One pool (h1/pool.ts) per (upstream, scheme, keepalive count):
  * - keepalive `auto` (berth's default: warm connections reused, closed after 4 s idle) and `disabled` share the
- *   plain pool; a `disabled` route's requests are sent with `reset` (undici writes `Connection: close` and closes
- *   the connection after the response), as nginx without `keepalive` does;
- * - a number N keeps at most N idle connections, nginx's `keepalive N`: requests go to a pool of N connections
- *   while it has one free, and beyond that to fresh connections closed after their response, so concurrency is
- *   never capped at N (which undici's `connections: N` alone would do);
+ *   plain pool; a `disabled` route's requests are sent with `reset` (`Connection: close`, the connection closed
+ *   after the response), as nginx without `keepalive` does;
+ * - a number N keeps at most N idle connections, nginx's `keepalive N`; concurrency is never capped at N;
  * - `https` (VIRTUAL_PROTO): TLS without certificate verification and without SNI, nginx's proxy_ssl defaults.
  */
 
@@ -29,7 +28,7 @@ export interface PoolSettings {
 
 /** What forward() needs of a pool. */
 export interface UpstreamDispatcher {
-  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
+  dispatch(request: UpstreamRequest, handler: UpstreamHandler): void;
   close(): Promise<void>;
   destroy(): Promise<void>;
 }
@@ -59,48 +58,11 @@ export function routeScheme(route: Pick<Route, 'proto'>): PoolScheme {
   return route.proto === 'https' || route.proto === 'grpcs' ? 'https' : 'http';
 }
 
-/** `servername` set on every https request so undici never derives SNI from (nor reconnects on a change of) Host. */
-const NO_SNI = 'berth-no-sni';
-
-class TlsPool implements UpstreamDispatcher {
-  readonly #pool: Pool;
-  constructor(pool: Pool) {
-    this.#pool = pool;
-  }
-  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    return this.#pool.dispatch({ ...options, servername: NO_SNI } as Dispatcher.DispatchOptions, handler);
-  }
-  close(): Promise<void> {
-    return this.#pool.close();
-  }
-  destroy(): Promise<void> {
-    return this.#pool.destroy();
-  }
-}
-
-/** nginx `keepalive N`: N reusable connections; overflow requests use one-shot connections. */
-class CappedKeepalive implements UpstreamDispatcher {
-  readonly #keep: UpstreamDispatcher;
-  readonly #keepPool: Pool;
-  readonly #overflow: UpstreamDispatcher;
-  readonly #max: number;
-  constructor(keepPool: Pool, keep: UpstreamDispatcher, overflow: UpstreamDispatcher, max: number) {
-    this.#keepPool = keepPool;
-    this.#keep = keep;
-    this.#overflow = overflow;
-    this.#max = max;
-  }
-  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    // stats.size: requests queued or running on the N connections; below N one of them is free (or can be opened).
-    if (options.reset !== true && this.#keepPool.stats.size < this.#max) return this.#keep.dispatch(options, handler);
-    return this.#overflow.dispatch({ ...options, reset: true }, handler);
-  }
-  async close(): Promise<void> {
-    await Promise.all([this.#keep.close(), this.#overflow.close()]);
-  }
-  async destroy(): Promise<void> {
-    await Promise.all([this.#keep.destroy(), this.#overflow.destroy()]);
-  }
+/** `[host]:port` or `host:port` back to its parts. */
+function splitKey(key: string): { host: string; port: number } {
+  const colon = key.lastIndexOf(':');
+  const host = key.slice(0, colon);
+  return { host: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(key.slice(colon + 1)) };
 }
 
 export class UpstreamPools {
@@ -136,21 +98,16 @@ export class UpstreamPools {
     return pool;
   }
 
-  #create(key: string, scheme: PoolScheme, max: number | undefined): UpstreamDispatcher {
+  #create(key: string, scheme: PoolScheme, maxIdle: number | undefined): UpstreamDispatcher {
     const s = this.#settings;
-    const connect = scheme === 'https' ? tlsConnector(s.connectTimeoutMs) : { timeout: s.connectTimeoutMs };
-    const options: Pool.Options = {
-      connect,
-      headersTimeout: s.upstreamTimeoutMs,
-      bodyTimeout: s.upstreamTimeoutMs,
-      keepAliveTimeout: s.keepAliveTimeoutMs ?? 4_000,
-      keepAliveMaxTimeout: 60_000,
-    };
-    const origin = `${scheme}://${key}`;
-    const wrap = (pool: Pool): UpstreamDispatcher => (scheme === 'https' ? new TlsPool(pool) : pool);
-    if (max === undefined) return wrap(new Pool(origin, options));
-    const keep = new Pool(origin, { ...options, connections: Math.max(1, max) });
-    return new CappedKeepalive(keep, wrap(keep), wrap(new Pool(origin, options)), max);
+    return new H1Pool({
+      ...splitKey(key),
+      tls: scheme === 'https',
+      connectTimeoutMs: s.connectTimeoutMs,
+      upstreamTimeoutMs: s.upstreamTimeoutMs,
+      keepAliveTimeoutMs: s.keepAliveTimeoutMs ?? 4_000,
+      ...(maxIdle === undefined ? {} : { maxIdle }),
+    });
   }
 
   /** Called on every apply: cancel retirement of upstreams that are (back) in the table, schedule the rest. */
@@ -195,10 +152,4 @@ export class UpstreamPools {
     this.#pools.clear();
     await Promise.all(pools.map((p) => (force ? p.destroy() : p.close()).catch(() => undefined)));
   }
-}
-
-/** TLS to the backend as nginx's proxy_pass https:// does by default: no certificate check, no SNI. */
-function tlsConnector(timeoutMs: number): buildConnector.connector {
-  const connect = buildConnector({ rejectUnauthorized: false, timeout: timeoutMs });
-  return (options, callback) => connect({ ...options, servername: undefined }, callback);
 }

@@ -1,0 +1,29 @@
+/**
+ * Errors of berth's HTTP/1.1 upstream client, each with a stable `code` that retry-policy.ts (may it be retried?)
+ * and responses.ts (502 or 504?) read. System errors of the socket (ECONNREFUSED, ECONNRESET, EPIPE, ...) are passed
+ * through unchanged with their own codes.
+ */
+export type UpstreamErrorCode =
+  /** No connection within the connect timeout: nothing was sent. */
+  | 'UPSTREAM_CONNECT_TIMEOUT'
+  /** The upstream was silent longer than the upstream timeout, before or within the response. */
+  | 'UPSTREAM_TIMEOUT'
+  /** The upstream closed the connection before the response was complete. */
+  | 'UPSTREAM_CLOSED'
+  /** The upstream's response is not valid HTTP/1.x (status line, header syntax, framing). */
+  | 'UPSTREAM_BAD_RESPONSE'
+  /** The response head is larger than the client accepts. */
+  | 'UPSTREAM_HEADER_TOO_LARGE'
+  /** The request cannot be written as HTTP/1.1 (a control character in its target). Nothing was sent. */
+  | 'UPSTREAM_BAD_REQUEST'
+  /** The pool was closed before the request could be sent. Nothing was sent. */
+  | 'UPSTREAM_POOL_CLOSED';
+
+export class UpstreamError extends Error {
+  readonly code: UpstreamErrorCode;
+  constructor(code: UpstreamErrorCode, message: string) {
+    super(message);
+    this.name = 'UpstreamError';
+    this.code = code;
+  }
+}
