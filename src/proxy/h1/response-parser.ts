@@ -46,6 +46,7 @@ const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9][0-9]{2})(?: [^]*)?$/;
 /** RFC 9110 token, the syntax of a field name. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Control characters other than HTAB, and a CR or LF that is not part of a CRLF line ending. */
+// eslint-disable-next-line no-control-regex
 const BAD_HEAD_CHARS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
 const DIGITS = /^[0-9]{1,15}$/;
 /** `size[ext]\r`: chunk size in hex (at most 13 digits: below 2^53), optional extensions, CR (the LF was cut). */
