@@ -55,7 +55,6 @@ export interface ConnectionOwner {
 /** A request target or header value that would break the request's framing (CR, LF, NUL; space in the target). */
 // eslint-disable-next-line no-control-regex
 const BAD_TARGET = /[\x00-\x20\x7f]/;
-// eslint-disable-next-line no-control-regex
 const BAD_VALUE = /[\0\r\n]/;
 
 function requestHead(request: UpstreamRequest, chunked: boolean): string {
