@@ -31,11 +31,14 @@ export function recordConnectionInfo(socket: object, info: ConnectionInfo): void
 }
 
 export function connectionInfo(socket: Socket | { remoteAddress?: string; remotePort?: number; localPort?: number }, fallbackPort: number): ConnectionInfo {
-  const info = recorded.get(socket);
+  let info = recorded.get(socket);
   if (info !== undefined) return info;
-  return {
+  info = {
     clientAddress: clientAddress(socket.remoteAddress),
     clientPort: socket.remotePort ?? 0,
     localPort: socket.localPort ?? fallbackPort,
   };
+  // Keep-alive connections carry many requests: computed once per connection (the addresses do not change).
+  if (socket.remoteAddress !== undefined) recorded.set(socket, info);
+  return info;
 }

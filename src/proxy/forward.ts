@@ -99,6 +99,8 @@ class Exchange implements UpstreamHandler {
   };
 
   #onDrain: (() => void) | undefined;
+  /** writeHead was called and no body byte written since: node:http still holds the head. */
+  #headHeld = false;
 
   onConnect(abort: (err: Error) => void): void {
     if (this.#abortReason !== undefined) abort(this.#abortReason);
@@ -113,13 +115,22 @@ class Exchange implements UpstreamHandler {
     const out = downstreamResponseHeaderList(rawHeaders);
     if (this.#request.closeConnection()) out.push('connection', 'close');
     res.writeHead(statusCode, out);
-    // node:http holds a head until the first body write. When the upstream sent its head alone (SSE, long poll,
-    // slow first byte) the client must still see it now; when body bytes came in the same read they are already
-    // written by the time the tick callback runs, so the common case costs no extra packet.
-    process.nextTick(flushHeadIfPending, res);
+    this.#headHeld = true;
+  }
+
+  /**
+   * The upstream read that carried the head is processed. node:http holds a head until the first body write: when
+   * the upstream sent its head alone (SSE, long poll, slow first byte) the client must still see it now. When body
+   * bytes came in the same read they were written already (the common case: no extra packet, no tick callback).
+   */
+  onReadDone(): void {
+    if (!this.#headHeld) return;
+    this.#headHeld = false;
+    flushHeadIfPending(this.#request.res);
   }
 
   onData(chunk: Buffer): boolean {
+    this.#headHeld = false;
     const res = this.#request.res;
     if (res.write(chunk)) return true;
     this.#onDrain ??= () => {

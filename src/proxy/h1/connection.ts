@@ -36,6 +36,8 @@ export interface UpstreamHandler {
   onData(chunk: Buffer): boolean;
   onComplete(): void;
   onError(err: Error): void;
+  /** A read from the upstream was processed and the exchange is still running (the head may be flushed now). */
+  onReadDone?(): void;
 }
 
 export interface ConnectionOwner {
@@ -218,11 +220,14 @@ export class H1Connection implements ResponseEvents {
       return;
     }
     this.#lastActivity = performance.now();
+    const handler = this.#handler;
     try {
       this.#parser.execute(chunk);
     } catch (err) {
       if (this.#handler !== null) this.#fail(err as Error);
+      return;
     }
+    if (this.#handler === handler) handler.onReadDone?.();
   };
 
   readonly #onEnd = (): void => {
