@@ -59,22 +59,32 @@ export interface ConnectionOwner {
 const BAD_TARGET = /[\x00-\x20\x7f]/;
 const BAD_VALUE = /[\0\r\n]/;
 
-function requestHead(request: UpstreamRequest, chunked: boolean): string {
-  let head = `${request.method} ${request.path} HTTP/1.1\r\n`;
-  const h = request.headers;
-  for (let i = 0; i < h.length; i += 2) {
-    const value = h[i + 1] as string;
-    if (BAD_VALUE.test(value)) throw new UpstreamError('UPSTREAM_BAD_REQUEST', `request header ${h[i]} contains CR, LF or NUL`);
-    head += `${h[i]}: ${value}\r\n`;
-  }
-  if (request.reset === true) head += 'connection: close\r\n';
-  if (chunked) head += 'transfer-encoding: chunked\r\n';
-  return `${head}\r\n`;
+/** A request serialised for the wire: the head, and whether the body goes chunked (no Content-Length given). */
+export interface PreparedRequest {
+  readonly head: string;
+  readonly chunked: boolean;
 }
 
-function hasContentLength(headers: readonly string[]): boolean {
-  for (let i = 0; i < headers.length; i += 2) if (headers[i] === 'content-length') return true;
-  return false;
+/**
+ * The request head as one string, or an UPSTREAM_BAD_REQUEST when the target or a header value would break the
+ * framing (node:http validated the client's bytes already: this guards values berth composed, e.g. VIRTUAL_DEST).
+ */
+export function prepareRequest(request: UpstreamRequest): PreparedRequest | UpstreamError {
+  if (BAD_TARGET.test(request.path)) return new UpstreamError('UPSTREAM_BAD_REQUEST', 'request target contains a control character or space');
+  const h = request.headers;
+  let head = `${request.method} ${request.path} HTTP/1.1\r\n`;
+  let length = false;
+  for (let i = 0; i < h.length; i += 2) {
+    const name = h[i] as string;
+    const value = h[i + 1] as string;
+    if (BAD_VALUE.test(value)) return new UpstreamError('UPSTREAM_BAD_REQUEST', `request header ${name} contains CR, LF or NUL`);
+    if (name === 'content-length') length = true;
+    head += `${name}: ${value}\r\n`;
+  }
+  const chunked = request.body !== null && !length;
+  if (request.reset === true) head += 'connection: close\r\n';
+  if (chunked) head += 'transfer-encoding: chunked\r\n';
+  return { head: `${head}\r\n`, chunked };
 }
 
 export class H1Connection implements ResponseEvents {
@@ -119,7 +129,7 @@ export class H1Connection implements ResponseEvents {
   }
 
   /** Start an exchange on this (idle or new) connection. */
-  dispatch(request: UpstreamRequest, handler: UpstreamHandler): void {
+  dispatch(request: UpstreamRequest, prepared: PreparedRequest, handler: UpstreamHandler): void {
     this.#handler = handler;
     this.#request = request;
     this.#requestSent = false;
@@ -130,20 +140,9 @@ export class H1Connection implements ResponseEvents {
       if (this.#handler === handler) this.#fail(reason);
     });
     if (this.#handler !== handler) return; // aborted at once
-    if (BAD_TARGET.test(request.path)) {
-      this.#fail(new UpstreamError('UPSTREAM_BAD_REQUEST', 'request target contains a control character or space'));
-      return;
-    }
+    this.#chunked = prepared.chunked;
+    this.#socket.write(prepared.head, 'latin1');
     const body = request.body;
-    this.#chunked = body !== null && !hasContentLength(request.headers);
-    let head: string;
-    try {
-      head = requestHead(request, this.#chunked);
-    } catch (err) {
-      this.#fail(err as Error);
-      return;
-    }
-    this.#socket.write(head, 'latin1');
     if (body === null) this.#requestSent = true;
     // The body is read only once connected: a refused connection leaves it untouched, so any method may be retried.
     else if (this.#connected) this.#pumpBody(body);
@@ -180,7 +179,13 @@ export class H1Connection implements ResponseEvents {
       if (this.#handler !== handler || !this.#paused) return;
       this.#paused = false;
       this.#lastActivity = performance.now();
-      this.#socket.resume();
+      try {
+        this.#parser.resume(); // the rest of the read the pause interrupted
+      } catch (err) {
+        if (this.#handler === handler) this.#fail(err as Error);
+        return;
+      }
+      if (!this.#paused && !this.#closed) this.#socket.resume();
     });
   }
 
@@ -188,6 +193,7 @@ export class H1Connection implements ResponseEvents {
     if (!(this.#handler as UpstreamHandler).onData(chunk) && !this.#paused) {
       this.#paused = true;
       this.#socket.pause();
+      this.#parser.pause();
     }
   }
 
@@ -262,7 +268,8 @@ export class H1Connection implements ResponseEvents {
     body.once('error', this.#onBodyError);
   }
 
-  readonly #onBodyData = (chunk: Buffer): void => {
+  readonly #onBodyData = (data: Buffer | string): void => {
+    const chunk = typeof data === 'string' ? Buffer.from(data) : data;
     if (chunk.length === 0) return;
     this.#lastActivity = performance.now();
     const socket = this.#socket;

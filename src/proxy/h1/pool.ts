@@ -1,5 +1,5 @@
 import { UpstreamError } from './errors.ts';
-import { H1Connection, type ConnectionOwner, type UpstreamHandler, type UpstreamRequest } from './connection.ts';
+import { H1Connection, prepareRequest, type ConnectionOwner, type UpstreamHandler, type UpstreamRequest } from './connection.ts';
 import { registerTimeouts } from './sweeper.ts';
 
 /**
@@ -36,6 +36,7 @@ export class H1Pool implements ConnectionOwner {
   readonly #all = new Set<H1Connection>();
   #closing = false;
   #drained: (() => void) | undefined;
+  #closedPromise: Promise<void> | undefined;
 
   constructor(options: H1PoolOptions) {
     this.host = options.host;
@@ -58,9 +59,11 @@ export class H1Pool implements ConnectionOwner {
   }
 
   dispatch(request: UpstreamRequest, handler: UpstreamHandler): void {
-    if (this.#closing) {
+    const prepared = this.#closing ? new UpstreamError('UPSTREAM_POOL_CLOSED', `pool for ${this.host}:${this.port} is closed`) : prepareRequest(request);
+    if (prepared instanceof UpstreamError) {
+      // Refused before any connection is taken (none is opened or spent); reported after dispatch returns.
       handler.onConnect(() => undefined);
-      process.nextTick(() => handler.onError(new UpstreamError('UPSTREAM_POOL_CLOSED', `pool for ${this.host}:${this.port} is closed`)));
+      process.nextTick(() => handler.onError(prepared));
       return;
     }
     let conn = this.#idle.pop();
@@ -69,7 +72,7 @@ export class H1Pool implements ConnectionOwner {
       conn = new H1Connection(this);
       this.#all.add(conn);
     }
-    conn.dispatch(request, handler);
+    conn.dispatch(request, prepared, handler);
   }
 
   release(conn: H1Connection, reusable: boolean, keepAliveHintMs: number | undefined): boolean {
@@ -94,9 +97,10 @@ export class H1Pool implements ConnectionOwner {
     this.#closing = true;
     for (const conn of this.#idle.splice(0)) conn.destroy();
     if (this.#all.size === 0) return Promise.resolve();
-    return new Promise((resolve) => {
+    this.#closedPromise ??= new Promise((resolve) => {
       this.#drained = resolve;
     });
+    return this.#closedPromise;
   }
 
   /** Close every connection now; running exchanges fail with UPSTREAM_CLOSED. */

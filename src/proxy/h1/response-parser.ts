@@ -113,6 +113,9 @@ export class ResponseParser {
   #bodyless = false;
   /** A 1xx head was received for the current request. */
   #informational = false;
+  /** pause() was called: the rest of the current read waits in #rest until resume(). */
+  #paused = false;
+  #rest: Buffer | undefined;
 
   constructor(events: ResponseEvents) {
     this.#events = events;
@@ -131,6 +134,21 @@ export class ResponseParser {
     this.#keepAliveTimeoutMs = undefined;
     this.#bodyless = false;
     this.#informational = false;
+    this.#paused = false;
+    this.#rest = undefined;
+  }
+
+  /** Stop delivering body bytes after the current onBody, until resume(). */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  /** Continue with the bytes left over when pause() was called. */
+  resume(): void {
+    this.#paused = false;
+    const rest = this.#rest;
+    this.#rest = undefined;
+    if (rest !== undefined) this.execute(rest);
   }
 
   /** No response is expected or being read (before the first start, after onComplete, after stop). */
@@ -156,6 +174,7 @@ export class ResponseParser {
   /** Ignore everything from now on (the connection is being destroyed). */
   stop(): void {
     this.#state = DEAD;
+    this.#rest = undefined;
     this.#pieces = [];
     this.#carried = 0;
   }
@@ -189,6 +208,10 @@ export class ResponseParser {
     const length = chunk.length;
     let offset = 0;
     while (offset < length) {
+      if (this.#paused) {
+        this.#rest = chunk.subarray(offset);
+        return;
+      }
       switch (this.#state) {
         case IDLE:
           throw bad('data received while no request was in flight');
