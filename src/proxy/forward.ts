@@ -141,9 +141,10 @@ class Exchange implements UpstreamHandler {
     return false;
   }
 
-  onComplete(): void {
+  onComplete(last?: Buffer): void {
     const res = this.#request.res;
-    res.end();
+    // With the last body piece: head (if still held), body and end go out in one write.
+    res.end(last);
     this.#finish(null);
   }
 

@@ -26,7 +26,10 @@ export interface UpstreamRequest {
   readonly reset?: boolean;
 }
 
-/** Callbacks of one exchange, in order: onConnect, then onHeaders, onData* and onComplete, or onError (once). */
+/**
+ * Callbacks of one exchange, in order: onConnect, then onHeaders, onData* and onComplete, or onError (once).
+ * onComplete's `last` is the final piece of the body when it came with the completing read (not passed to onData).
+ */
 export interface UpstreamHandler {
   /** Right away: `abort(reason)` ends the exchange (onError(reason)) and closes the connection. */
   onConnect(abort: (reason: Error) => void): void;
@@ -34,7 +37,7 @@ export interface UpstreamHandler {
   onHeaders(status: number, headers: string[], resume: () => void): void;
   /** A piece of the body; false pauses the connection until `resume`. */
   onData(chunk: Buffer): boolean;
-  onComplete(): void;
+  onComplete(last?: Buffer): void;
   onError(err: Error): void;
   /** A read from the upstream was processed and the exchange is still running (the head may be flushed now). */
   onReadDone?(): void;
@@ -197,7 +200,7 @@ export class H1Connection implements ResponseEvents {
     }
   }
 
-  onComplete(): void {
+  onComplete(last?: Buffer): void {
     const handler = this.#handler as UpstreamHandler;
     const reusable = this.#parser.reusable && this.#requestSent && this.#request?.reset !== true;
     this.#endExchange();
@@ -210,7 +213,7 @@ export class H1Connection implements ResponseEvents {
       this.#lastActivity = performance.now();
       this.#idleTimeoutMs = this.#owner.idleTimeoutMs(hint);
     } else this.#close();
-    handler.onComplete();
+    handler.onComplete(last);
   }
 
   readonly #onConnected = (): void => {

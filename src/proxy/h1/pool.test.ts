@@ -49,7 +49,14 @@ function exchange(pool: H1Pool, request: Partial<UpstreamRequest> = {}, onData?:
       rec.chunks.push(Buffer.from(chunk)); // may be a view of the socket's buffer
       return onData?.(chunk, rec) ?? true;
     },
-    onComplete: () => finish('complete'),
+    onComplete: (last) => {
+      // The last piece of a Content-Length body comes with onComplete: recorded as the data it is.
+      if (last !== undefined && last.length > 0) {
+        if (rec.events.at(-1) !== 'data') note('data');
+        rec.chunks.push(Buffer.from(last));
+      }
+      finish('complete');
+    },
     onError: (error) => finish('error', { error }),
   };
   pool.dispatch({ method: 'GET', path: '/', headers: ['host', 'upstream.test'], body: null, ...request }, handler);

@@ -26,9 +26,10 @@ function recorder(hooks: Partial<ResponseEvents> = {}): { parser: ResponseParser
       out.body += chunk.toString('latin1');
       hooks.onBody?.(chunk);
     },
-    onComplete: () => {
+    onComplete: (last) => {
+      if (last !== undefined) out.body += last.toString('latin1');
       out.completes++;
-      hooks.onComplete?.();
+      hooks.onComplete?.(last);
     },
   });
   return { parser, out };
@@ -336,12 +337,20 @@ describe('ResponseParser: stop() from a handler (abort)', () => {
     ['onHead, bodyless 204', 'onHead', ['HTTP/1.1 204 No Content\r\n\r\n'], ''],
     ['onHead, chunked', 'onHead', [`${CHUNKED_HEAD}2\r\nok\r\n0\r\n\r\n`], ''],
     ['onHead, until close', 'onHead', ['HTTP/1.1 200 OK\r\n\r\nab', 'cd'], ''],
-    ['onBody, Content-Length, last piece', 'onBody', ['HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'], 'ok'],
     ['onBody, Content-Length, first of two reads', 'onBody', ['HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab', 'cd'], 'ab'],
     ['onBody, first of several chunks in one read', 'onBody', [`${CHUNKED_HEAD}2\r\nab\r\n2\r\ncd\r\n0\r\n\r\n`], 'ab'],
     ['onBody, part of a chunk', 'onBody', [`${CHUNKED_HEAD}4\r\nab`, 'cd\r\n0\r\n\r\n'], 'ab'],
     ['onBody, until close', 'onBody', ['HTTP/1.1 200 OK\r\n\r\nab', 'cd'], 'ab'],
   ];
+  it('hands the last piece of a Content-Length body to onComplete, not onBody (one write for body and end)', () => {
+    const pieces: string[] = [];
+    const lasts: (string | undefined)[] = [];
+    const parser = new ResponseParser({ onHead: () => undefined, onBody: (c) => void pieces.push(c.toString('latin1')), onComplete: (last) => void lasts.push(last?.toString('latin1')) });
+    parser.start(false);
+    parser.execute(buf('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab'));
+    parser.execute(buf('cd'));
+    assert.deepEqual([pieces, lasts], [['ab'], ['cd']]);
+  });
   for (const [name, when, reads, body] of cases) {
     it(`${name}: no further events`, () => {
       const o = stopped(when, reads);

@@ -20,8 +20,11 @@ export interface ResponseEvents {
   onHead(status: number, headers: string[]): void;
   /** A piece of the (de-chunked) body; `chunk` may be a view of the socket's buffer. */
   onBody(chunk: Buffer): void;
-  /** The response is complete (see `reusable`). */
-  onComplete(): void;
+  /**
+   * The response is complete (see `reusable`). `last`: the final piece of a Content-Length body, given here instead
+   * of to onBody so that the consumer can write it and end in one call (one write for head, body and end).
+   */
+  onComplete(last?: Buffer): void;
 }
 
 /** Largest response head (status line + header fields) accepted; larger is UPSTREAM_HEADER_TOO_LARGE. */
@@ -257,8 +260,7 @@ export class ResponseParser {
           this.#remaining -= n;
           if (this.#remaining === 0) {
             if (this.#state === LENGTH) {
-              this.#events.onBody(part);
-              if (this.#state === LENGTH) this.#complete(offset < length);
+              this.#complete(offset < length, part);
               return;
             }
             this.#state = CHUNK_DATA_END;
@@ -454,9 +456,9 @@ export class ResponseParser {
     this.#events.onHead(status, headers);
   }
 
-  #complete(extraBytes: boolean): void {
+  #complete(extraBytes: boolean, last?: Buffer): void {
     if (extraBytes) this.#reusable = false;
     this.#state = IDLE;
-    this.#events.onComplete();
+    this.#events.onComplete(last);
   }
 }
