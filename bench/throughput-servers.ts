@@ -144,9 +144,10 @@ export function startBerthPlane(
   return spawnPinned(`berth-${mode}`, cpu, process.execPath, args, port, join(dir, `berth-${mode}-${port}.stderr`));
 }
 
-/** bench/throughput-minimal.ts: a bare undici proxy, the floor for any Node proxy. */
-export function startMinimal(dir: string, cpu: string, port: number, backendPort: number, script = new URL('./throughput-minimal.ts', import.meta.url).pathname): Proc {
-  return spawnPinned('undici-minimal', cpu, process.execPath, ['--import', 'tsx', script, String(port), String(backendPort)], port, join(dir, 'undici-minimal.stderr'));
+/** bench/throughput-minimal.ts: a bare proxy over undici or over berth's h1 client (reference rows, not berth). */
+export function startMinimal(dir: string, cpu: string, client: 'undici' | 'h1', port: number, backendPort: number, script = new URL('./throughput-minimal.ts', import.meta.url).pathname): Proc {
+  const name = `${client}-minimal`;
+  return spawnPinned(name, cpu, process.execPath, ['--import', 'tsx', script, client, String(port), String(backendPort)], port, join(dir, `${name}.stderr`));
 }
 
 /** The pid and every descendant (nginx master -> workers, berth -> nginx -> workers). */

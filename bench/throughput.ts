@@ -5,7 +5,9 @@
  *   berth-nginx   berth's nginx data plane (berth renders and runs nginx; worker_processes auto, all on the proxy core)
  *   nginx-proxy   plain nginx with the config nginx-proxy generates for the backend (1 worker, keepalive 2 = `auto`)
  *   nginx-ka256   the same nginx at its best here: upstream keepalive 256 (the reference for the targets)
- *   undici-minimal  (on request) a bare undici Pool.stream proxy: the floor for any Node proxy (not berth)
+ *   undici-minimal  (on request) a bare undici Pool.stream proxy (not berth: no routing, no header rewriting)
+ *   h1-minimal      (on request) the same bare proxy over berth's own HTTP/1.1 client (src/proxy/h1): together
+ *                   with undici-minimal, the measurement behind the choice of upstream client
  * with the same backend (a 1-worker nginx on 127.0.0.1 answering 100 bytes) and the same load (wrk -t1 -cN), in
  * interleaved rounds; medians are reported. Pinning: every proxy on cpu0, wrk and the backend on cpu1 (`taskset`;
  * nginx workers inherit it). berth's planes are driven through their module API with a hand-built routing table
@@ -68,7 +70,7 @@ async function cleanup(): Promise<void> {
   await Promise.all(procs.map((p) => p.stop()));
   rmSync(dir, { recursive: true, force: true });
 }
-const KNOWN = [...ALL_PATHS, 'undici-minimal'];
+const KNOWN = [...ALL_PATHS, 'undici-minimal', 'h1-minimal'];
 process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 
 // What ships (the image runs tsc's output, not tsx): compile src/ and bench/ once and run the proxies from there.
@@ -91,7 +93,8 @@ async function startPath(path: string, backendPort: number): Promise<Proc | unde
   let proc: Proc;
   if (path === 'berth-node') proc = startBerthPlane(dir, PROXY_CPU, 'node', port, backendPort, {}, scripts.plane);
   else if (path === 'berth-node-before') proc = startBerthPlane(dir, PROXY_CPU, 'node', port, backendPort, {}, planeScript(beforeDir ?? '.'));
-  else if (path === 'undici-minimal') proc = startMinimal(dir, PROXY_CPU, port, backendPort, scripts.minimal);
+  else if (path === 'undici-minimal') proc = startMinimal(dir, PROXY_CPU, 'undici', port, backendPort, scripts.minimal);
+  else if (path === 'h1-minimal') proc = startMinimal(dir, PROXY_CPU, 'h1', port, backendPort, scripts.minimal);
   else if (path === 'berth-nginx') proc = startBerthPlane(dir, PROXY_CPU, 'nginx', port, backendPort, {}, scripts.plane);
   else if (path === 'nginx-proxy') proc = startPlainNginx(dir, PROXY_CPU, port, backendPort, 2);
   else if (path === 'nginx-ka256') proc = startPlainNginx(dir, PROXY_CPU, port, backendPort, 256);
