@@ -38,8 +38,11 @@ export type Selection =
 export type AttemptOutcome =
   /** Nothing more to do: delivered (`delivered`), or the client went away. */
   | { readonly kind: 'done'; readonly delivered: boolean }
-  /** Failed before anything reached the client; `retry`: may go to another upstream; `connection`: circuit breaker. */
-  | { readonly kind: 'failed'; readonly error: Error; readonly retry: boolean; readonly connection: boolean };
+  /**
+   * Failed before anything reached the client; `retry`: may go to another upstream; `connection`: circuit breaker;
+   * `stale`: a reused keep-alive connection the upstream had closed (the same upstream may be tried again, once).
+   */
+  | { readonly kind: 'failed'; readonly error: Error; readonly retry: boolean; readonly connection: boolean; readonly stale?: boolean };
 
 export interface DeliverySettings {
   readonly waits: WaitQueue;
@@ -77,6 +80,7 @@ class Delivery {
   readonly #tried = new Set<string>();
   #lastError: { readonly error: Error; readonly upstream: string; readonly backend: Upstream } | undefined;
   #deadline: number | undefined;
+  #staleRetried = false;
 
   constructor(settings: DeliverySettings, request: DeliveryRequest) {
     this.#s = settings;
@@ -109,6 +113,15 @@ class Delivery {
     this.#s.inFlight?.remove(key);
     if (outcome.kind === 'done') {
       if (outcome.delivered) readiness.reportSuccess(u);
+      return;
+    }
+    if (outcome.stale === true && outcome.retry && !this.#staleRetried && !this.#s.closing()) {
+      // The backend closed an idle keep-alive connection as berth reused it: not its fault, not a circuit failure.
+      // Sent again once, on a new connection to the same backend (or another one, as the balancer picks).
+      this.#staleRetried = true;
+      this.#tried.delete(key);
+      log.debug({ host: this.#r.host, upstream: key }, 'reused keep-alive connection was closed by the upstream; sending again');
+      this.next();
       return;
     }
     if (outcome.connection) readiness.reportConnectFailure(u);

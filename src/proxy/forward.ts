@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { UpstreamHandler } from './h1/connection.ts';
+import { isStaleConnection } from './h1/errors.ts';
 import type { UpstreamDispatcher } from './upstream-pools.ts';
 import { downstreamResponseHeaderList } from './forwarded-headers.ts';
 import type { AttemptOutcome } from './delivery.ts';
@@ -190,5 +191,7 @@ export function attemptOutcome(result: ForwardResult, method: string | undefined
     return { kind: 'failed', error: result.error, retry: false, connection: false };
   }
   const failure = classifyFailure(result.error, result.responseStarted);
-  return { kind: 'failed', error: result.error, retry: mayRetry(failure, method, result.bodyTouched), connection: isConnectionFailure(failure) };
+  const retry = mayRetry(failure, method, result.bodyTouched);
+  if (isStaleConnection(result.error)) return { kind: 'failed', error: result.error, retry, connection: false, stale: true };
+  return { kind: 'failed', error: result.error, retry, connection: isConnectionFailure(failure) };
 }

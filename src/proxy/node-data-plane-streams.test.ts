@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { once } from 'node:events';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { rawExchange, send, startBackend, startEchoBackend, startPlane, table, upstream, waitFor } from './test-harness.ts';
 
@@ -32,6 +33,41 @@ async function startHoldingBackend(name: string) {
 }
 
 describe('node data plane: bodies, aborts and timeouts', () => {
+  it('relays an early answer (413) to a client still uploading, discards the rest of its body, keeps the connection', async () => {
+    // The backend reads nothing (berth's upstream socket fills up and the client's body is paused), then answers.
+    const sockets = new Set<Socket>();
+    const backend = createServer((socket) => {
+      sockets.add(socket);
+      socket.pause();
+      setTimeout(() => socket.end('HTTP/1.1 413 Payload Too Large\r\ncontent-length: 4\r\nconnection: close\r\n\r\nbig!'), 300);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+    const plane = await startPlane(table({ 'up.test': [upstream((backend.address() as AddressInfo).port)] }));
+    const client = connect({ host: '127.0.0.1', port: plane.port ?? 0 });
+    let received = '';
+    client.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    client.on('error', () => undefined);
+    try {
+      await new Promise((resolve) => client.once('connect', resolve));
+      const size = 8 * 1024 * 1024;
+      client.write(`POST /up HTTP/1.1\r\nHost: up.test\r\nContent-Length: ${size}\r\n\r\n`);
+      const piece = Buffer.alloc(64 * 1024, 97);
+      for (let sent = 0; sent < size; sent += piece.length) {
+        if (client.write(piece)) continue;
+        const drained = await Promise.race([once(client, 'drain').then(() => true), new Promise((r) => setTimeout(() => r(false), 3000))]);
+        assert.ok(drained, `upload stalled at ${sent} bytes after ${JSON.stringify(received.split('\r\n')[0])}: berth stopped reading the body`);
+      }
+      client.write('GET /second HTTP/1.1\r\nHost: up.test\r\n\r\n');
+      await waitFor(() => (received.match(/HTTP\/1\.1 413/g) ?? []).length === 2, 5000, 'the 413 of both requests on one client connection');
+    } finally {
+      client.destroy();
+      await plane.stop(1000);
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => backend.close(() => resolve()));
+    }
+  });
+
   it('streams a request body up and the response back without buffering either', async () => {
     const backend = await startBackend((req, res) => {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import type { ProbeFn } from '../readiness/index.ts';
 import type { Upstream } from '../routing-table.ts';
@@ -237,6 +237,49 @@ describe('node data plane: retries and passive health', () => {
       await plane.stop(1000);
       await rude.close();
       await ok.close();
+    }
+  });
+
+  it('sends a GET again on a new connection when the backend closed the reused keep-alive one; a POST gets 502', async () => {
+    // A backend that answers the first request of each connection (keep-alive) and closes the connection when a
+    // second one arrives on it, as a server whose idle keep-alive timeout just expired does.
+    const sockets = new Set<Socket>();
+    let connections = 0;
+    const server = createServer((socket) => {
+      connections++;
+      sockets.add(socket);
+      let answered = false;
+      socket.on('data', () => {
+        if (answered) socket.destroy();
+        else {
+          answered = true;
+          socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+        }
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const backendPort = (server.address() as AddressInfo).port;
+    const u = upstream(backendPort, 'closing');
+    const c = controlledProbe();
+    c.ready.add(backendPort);
+    const plane = await startPlane(table({ 'app.test': [u] }), { backendWaitMs: 200 }, { probe: c.probe });
+    const port = plane.port ?? 0;
+    try {
+      await waitFor(() => plane.readiness.isReady(u), 5000, 'ready');
+      for (let i = 0; i < 5; i++) {
+        const r = await send(port, { headers: { host: 'app.test' } });
+        assert.equal(r.status, 200, `GET ${i}`);
+        assert.equal(r.body, 'ok');
+      }
+      assert.ok(connections >= 5, `each GET after the first found its connection closed and used a new one (${connections})`);
+      assert.notEqual(plane.readiness.state(u), 'unhealthy', 'a closed keep-alive connection is not a backend failure');
+      const post = await send(port, { method: 'POST', headers: { host: 'app.test' }, body: 'x' });
+      assert.equal(post.status, 502, 'a POST may have reached the backend: never sent twice (nginx does the same)');
+    } finally {
+      await plane.stop(1000);
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 

@@ -50,6 +50,8 @@ export class RequestBody extends Readable {
     this.#req.off('end', this.#onEnd);
     this.#req.off('close', this.#onClose);
     this.#req.off('error', this.#onClose);
+    // A body read in part and abandoned (early response, failed attempt): let node:http discard the rest, as nginx does.
+    if (this.#touched && !this.#req.complete) this.#req.resume();
     callback(err);
   }
 }

@@ -55,12 +55,16 @@ export interface ConnectionOwner {
   idleTimeoutMs(keepAliveHintMs: number | undefined): number;
   /** The connection is closed for good. */
   closed(conn: H1Connection): void;
+  /** A reused connection turned out closed by the upstream: the other idle ones probably are too. */
+  staleSeen(): void;
 }
 
 /** A request target or header value that would break the request's framing (CR, LF, NUL; space in the target). */
 // eslint-disable-next-line no-control-regex
 const BAD_TARGET = /[\x00-\x20\x7f]/;
 const BAD_VALUE = /[\0\r\n]/;
+/** How a stale keep-alive connection fails when reused: closed (FIN) or reset while the request is written. */
+const STALE_CODES = new Set(['UPSTREAM_CLOSED', 'ECONNRESET', 'EPIPE']);
 
 /** A request serialised for the wire: the head, and whether the body goes chunked (no Content-Length given). */
 export interface PreparedRequest {
@@ -106,6 +110,12 @@ export class H1Connection implements ResponseEvents {
   /** performance.now() of the last byte read or written for the current exchange, or of going idle. */
   #lastActivity = performance.now();
   #idleTimeoutMs = 0;
+  /** Exchanges completed on this connection (a failure on a reused connection may be a stale keep-alive). */
+  #served = 0;
+  /** A byte of the current exchange's response was read. */
+  #received = false;
+  /** The upstream closed while reading was paused: handled once the paused bytes are parsed (resume). */
+  #eof = false;
 
   constructor(owner: ConnectionOwner) {
     this.#owner = owner;
@@ -136,6 +146,7 @@ export class H1Connection implements ResponseEvents {
     this.#handler = handler;
     this.#request = request;
     this.#requestSent = false;
+    this.#received = false;
     this.#paused = false;
     this.#lastActivity = performance.now();
     this.#parser.start(request.method === 'HEAD');
@@ -184,8 +195,14 @@ export class H1Connection implements ResponseEvents {
       this.#lastActivity = performance.now();
       try {
         this.#parser.resume(); // the rest of the read the pause interrupted
+        if (this.#eof && !this.#paused && this.#handler === handler) this.#parser.end();
       } catch (err) {
         if (this.#handler === handler) this.#fail(err as Error);
+        return;
+      }
+      if (this.#eof && !this.#paused) {
+        if (this.#handler === handler) this.#fail(new UpstreamError('UPSTREAM_CLOSED', 'upstream connection closed before the response was complete'));
+        else this.#close();
         return;
       }
       if (!this.#paused && !this.#closed) this.#socket.resume();
@@ -202,7 +219,8 @@ export class H1Connection implements ResponseEvents {
 
   onComplete(last?: Buffer): void {
     const handler = this.#handler as UpstreamHandler;
-    const reusable = this.#parser.reusable && this.#requestSent && this.#request?.reset !== true;
+    const reusable = this.#parser.reusable && this.#requestSent && this.#request?.reset !== true && !this.#eof;
+    this.#served++;
     this.#endExchange();
     if (this.#paused) {
       this.#paused = false;
@@ -229,6 +247,7 @@ export class H1Connection implements ResponseEvents {
       return;
     }
     this.#lastActivity = performance.now();
+    this.#received = true;
     const handler = this.#handler;
     try {
       this.#parser.execute(chunk);
@@ -240,6 +259,10 @@ export class H1Connection implements ResponseEvents {
   };
 
   readonly #onEnd = (): void => {
+    if (this.#handler !== null && this.#paused) {
+      this.#eof = true; // bytes before the FIN still wait in the paused parser
+      return;
+    }
     if (this.#handler === null) {
       this.#close();
       return;
@@ -257,6 +280,7 @@ export class H1Connection implements ResponseEvents {
   };
 
   readonly #onClose = (): void => {
+    if (this.#handler !== null && this.#paused && this.#eof) return; // see #onEnd: the resume finishes the exchange
     if (this.#handler !== null) this.#fail(new UpstreamError('UPSTREAM_CLOSED', 'upstream connection closed before the response was complete'));
     this.#close();
   };
@@ -309,8 +333,13 @@ export class H1Connection implements ResponseEvents {
     this.#request = null;
   }
 
-  #fail(err: Error): void {
+  #fail(failure: Error): void {
     const handler = this.#handler;
+    let err = failure;
+    if (this.#served > 0 && !this.#received && STALE_CODES.has((failure as { code?: string }).code ?? '')) {
+      err = new UpstreamError('UPSTREAM_CLOSED', `reused keep-alive connection closed by the upstream before a response (${failure.message})`, true);
+      this.#owner.staleSeen();
+    }
     this.#endExchange();
     this.#parser.stop();
     this.#close();

@@ -21,9 +21,21 @@ export type UpstreamErrorCode =
 
 export class UpstreamError extends Error {
   readonly code: UpstreamErrorCode;
-  constructor(code: UpstreamErrorCode, message: string) {
+  /**
+   * A reused keep-alive connection failed before any byte of the response: the upstream had closed it (or did so
+   * as the request arrived). Not the backend's fault: the request may be sent again on a new connection to the
+   * same backend (delivery.ts, once), as nginx and Go's Transport do.
+   */
+  readonly staleConnection: boolean;
+  constructor(code: UpstreamErrorCode, message: string, staleConnection = false) {
     super(message);
     this.name = 'UpstreamError';
     this.code = code;
+    this.staleConnection = staleConnection;
   }
+}
+
+/** See UpstreamError.staleConnection. */
+export function isStaleConnection(err: unknown): boolean {
+  return err instanceof UpstreamError && err.staleConnection;
 }

@@ -295,6 +295,30 @@ describe('H1Pool: request bodies', () => {
 });
 
 describe('H1Pool: responses', () => {
+  for (const framing of ['length', 'chunked', 'close']) {
+    it(`relays a ${framing}-framed body the upstream ends with a close while the consumer is paused`, async (t) => {
+      // The FIN arrives while bytes still wait in the paused parser: the response must complete, not be cut.
+      const size = 2 * 1024 * 1024;
+      const up = await rawUpstream(t, (socket) => {
+        const data = Buffer.alloc(size, 120);
+        const head = {
+          length: `HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\nConnection: close\r\n\r\n`,
+          chunked: `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${size.toString(16)}\r\n`,
+          close: 'HTTP/1.0 200 OK\r\n\r\n',
+        }[framing] as string;
+        socket.end(Buffer.concat([Buffer.from(head), data, Buffer.from(framing === 'chunked' ? '\r\n0\r\n\r\n' : '')]));
+      });
+      const pool = newPool(t, up.port);
+      const { rec, done } = exchange(pool, {}, () => {
+        setTimeout(() => rec.resume(), 5);
+        return false;
+      });
+      await done;
+      assert.equal(rec.events.at(-1), 'complete', String(rec.error));
+      assert.equal(body(rec).length, size);
+    });
+  }
+
   it('reassembles a chunked body of many chunks and reuses the connection', async (t) => {
     const pieces = Array.from({ length: 300 }, (_, i) => `${i}:${'x'.repeat(i % 37)};`);
     const up = await httpUpstream(t, (_req, res) => {

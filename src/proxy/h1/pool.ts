@@ -92,6 +92,11 @@ export class H1Pool implements ConnectionOwner {
     if (this.#all.size === 0) this.#drained?.();
   }
 
+  staleSeen(): void {
+    // An upstream restart or idle timeout closes every idle connection at once: the retry must not take another.
+    for (const conn of this.#idle.splice(0)) conn.destroy();
+  }
+
   /** Stop taking requests; idle connections close now, busy ones after their response. */
   close(): Promise<void> {
     this.#closing = true;
