@@ -9,7 +9,7 @@ import { classifyFailure, isConnectionFailure, mayRetry } from './retry-policy.t
 
 /**
  * The only module that speaks to the upstream HTTP/1 client (berth's own, src/proxy/h1: it replaced undici, which
- * cost ~35% more CPU per request here; see the README's Performance section and bench/throughput). An exchange
+ * cost ~23% more CPU per request here; see the README's Performance section and bench/throughput). An exchange
  * handler writes the upstream body straight into the ServerResponse with backpressure (the client pauses the
  * upstream socket while `res` needs drain), and the request body is streamed from `req` the same way; nothing is
  * buffered whole.
