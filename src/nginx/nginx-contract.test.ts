@@ -16,6 +16,8 @@ import {
   up,
   type Echo,
   type LogRecord,
+  NGINX,
+  nginxPlaneEnv,
 } from '../../test/fixtures/nginx/plane-helpers.ts';
 import { fastcgiBackend, grpcBackend, h2cRequest, httpsBackend, uwsgiBackend, type Listening } from '../../test/fixtures/nginx/proto-backends.ts';
 import { loadConfig } from '../config.ts';
@@ -28,7 +30,6 @@ import { createNginxDataPlane } from './nginx-data-plane.ts';
  * 127.0.0.1 (HTTP, HTTPS, FastCGI, uwsgi, h2c), asserting what a client sees. No Docker needed.
  */
 
-const NGINX = '/usr/sbin/nginx';
 
 describe('nginx data plane: the nginx-proxy contract', { skip: !existsSync(NGINX) }, () => {
   const logs: LogRecord[] = [];
@@ -99,11 +100,7 @@ describe('nginx data plane: the nginx-proxy contract', { skip: !existsSync(NGINX
       DEFAULT_HOST: 'dflt.test',
       DEFAULT_ROOT: '301 http://$host/web1$request_uri',
       LOG_FORMAT: 'berth $host "$request_uri" $status',
-      BERTH_NGINX_BINARY: NGINX,
-      BERTH_STATE_DIR: join(dir, 'state'),
-      BERTH_VHOST_DIR: join(dir, 'vhost.d'),
-      BERTH_CONF_DIR: join(dir, 'conf.d'),
-      BERTH_PROXY_CONF: join(dir, 'proxy.conf'),
+      ...nginxPlaneEnv(dir),
     });
     const logger = captureLogger(logs);
     plane = createNginxDataPlane({ config, logger, readiness: baselineTracker(logger), nginxStdout: 'ignore', accessLog: join(dir, 'access.log') });

@@ -19,13 +19,13 @@ import {
   up,
   type LogRecord,
   type Reply,
+  NGINX,
 } from '../../test/fixtures/nginx/plane-helpers.ts';
 import { checkNginxConfig } from './nginx-check.ts';
 import { createNginxDataPlane } from './nginx-data-plane.ts';
 
 /** Real nginx (/usr/sbin/nginx) in a temp state dir, real node:http backends on 127.0.0.1. No Docker needed. */
 
-const NGINX = '/usr/sbin/nginx';
 
 describe('nginx data plane against real nginx', { skip: !existsSync(NGINX) }, () => {
   const logs: LogRecord[] = [];

@@ -5,7 +5,7 @@ import type http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { baselineTracker, captureLogger, echoBackend, freePort, rawExchange, until, up, type Echo, type LogRecord } from '../../test/fixtures/nginx/plane-helpers.ts';
+import { baselineTracker, captureLogger, echoBackend, freePort, rawExchange, until, up, type Echo, type LogRecord, NGINX, nginxPlaneEnv } from '../../test/fixtures/nginx/plane-helpers.ts';
 import { route } from '../../test/fixtures/nginx/scenario-helpers.ts';
 import { loadConfig } from '../config.ts';
 import type { DataPlane } from '../data-plane.ts';
@@ -18,7 +18,6 @@ import { createNginxDataPlane } from './nginx-data-plane.ts';
  * client used (X-Forwarded-Port, Host), and a connection without the header gets no answer.
  */
 
-const NGINX = '/usr/sbin/nginx';
 
 function proxied(source: string, path: string, headers = ''): string {
   return `PROXY TCP4 ${source} 127.0.0.1 40000 8080\r\nGET ${path} HTTP/1.1\r\nHost: pp.test\r\n${headers}Connection: close\r\n\r\n`;
@@ -44,11 +43,7 @@ describe('nginx data plane with ENABLE_PROXY_PROTOCOL (real nginx)', { skip: !ex
       BERTH_LISTEN_ADDRESS: '127.0.0.1',
       ENABLE_PROXY_PROTOCOL: 'true',
       LOG_JSON: 'true',
-      BERTH_NGINX_BINARY: NGINX,
-      BERTH_STATE_DIR: join(dir, 'state'),
-      BERTH_VHOST_DIR: join(dir, 'vhost.d'),
-      BERTH_CONF_DIR: join(dir, 'conf.d'),
-      BERTH_PROXY_CONF: join(dir, 'proxy.conf'),
+      ...nginxPlaneEnv(dir),
     });
     const logger = captureLogger(logs);
     plane = createNginxDataPlane({ config, logger, readiness: baselineTracker(logger), nginxStdout: 'ignore', accessLog: join(dir, 'access.log') });

@@ -16,6 +16,8 @@ import {
   until,
   up,
   type LogRecord,
+  NGINX,
+  nginxPlaneEnv,
 } from '../../test/fixtures/nginx/plane-helpers.ts';
 import { loadConfig } from '../config.ts';
 import type { DataPlane } from '../data-plane.ts';
@@ -27,7 +29,6 @@ import { watchReadiness } from './watch-readiness.ts';
 
 /** Zero-downtime in the nginx data plane: readiness-gated upstreams, draining through the table, 503 + Retry-After. */
 
-const NGINX = '/usr/sbin/nginx';
 
 const draining = (u: Upstream): Upstream => ({ ...u, draining: true });
 
@@ -55,11 +56,7 @@ describe('nginx data plane with readiness (real nginx, local backends)', { skip:
     const config = loadConfig({
       HTTP_PORT: String(port),
       BERTH_LISTEN_ADDRESS: '127.0.0.1',
-      BERTH_NGINX_BINARY: NGINX,
-      BERTH_STATE_DIR: join(dir, 'state'),
-      BERTH_VHOST_DIR: join(dir, 'vhost.d'),
-      BERTH_CONF_DIR: join(dir, 'conf.d'),
-      BERTH_PROXY_CONF: join(dir, 'proxy.conf'),
+      ...nginxPlaneEnv(dir),
     });
     const logger = captureLogger(logs);
     tracker = new ReadinessTracker({ logger, admission: config.admission, drain: config.drain, circuitOpenMs: config.circuitBreakMs });

@@ -17,6 +17,14 @@ const readyIn =
   (u: Upstream): boolean =>
     !(scenario.notReady ?? []).includes(u.containerName);
 
+/** Writes a rendered config (and the main config around it) into `dir` and asserts that `nginx -t` accepts it. */
+async function assertNginxAccepts(dir: string, name: string, result: Awaited<ReturnType<typeof renderNginxConfig>>): Promise<void> {
+  await writeFile(join(dir, 'gen.conf'), result.text);
+  await writeFile(join(dir, 'main.conf'), renderMainConfig(result.templates, { stateDir: dir, generatedConf: join(dir, 'gen.conf'), confDir: undefined }));
+  const check = await checkNginxConfig(NGINX, dir, join(dir, 'main.conf'));
+  assert.ok(check.ok, `${name}: ${check.output}`);
+}
+
 describe('renderNginxConfig', () => {
   for (const scenario of RENDER_SCENARIOS) {
     it(`renders the expected config: ${scenario.name}`, async () => {
@@ -106,10 +114,7 @@ describe('renderNginxConfig', () => {
     try {
       for (const s of RENDER_SCENARIOS.filter((x) => x.existing.length === 0)) {
         const result = await renderNginxConfig(s.table, s.config, { exists: () => false, isReady: readyIn(s) });
-        await writeFile(join(dir, 'gen.conf'), result.text);
-        await writeFile(join(dir, 'main.conf'), renderMainConfig(result.templates, { stateDir: dir, generatedConf: join(dir, 'gen.conf'), confDir: undefined }));
-        const check = await checkNginxConfig(NGINX, dir, join(dir, 'main.conf'));
-        assert.ok(check.ok, `${s.name}: ${check.output}`);
+        await assertNginxAccepts(dir, s.name, result);
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -124,10 +129,7 @@ describe('renderNginxConfig', () => {
       for (const s of RENDER_SCENARIOS.filter((x) => x.existing.length > 0)) {
         for (const source of s.existing) await writeFile(copy(source), source.endsWith('network_internal.conf') ? 'allow 127.0.0.1;\ndeny all;\n' : '# snippet\n');
         const result = await renderNginxConfig(s.table, s.config, { exists: (p) => s.existing.includes(p), includePath: copy });
-        await writeFile(join(dir, 'gen.conf'), result.text);
-        await writeFile(join(dir, 'main.conf'), renderMainConfig(result.templates, { stateDir: dir, generatedConf: join(dir, 'gen.conf'), confDir: undefined }));
-        const check = await checkNginxConfig(NGINX, dir, join(dir, 'main.conf'));
-        assert.ok(check.ok, `${s.name}: ${check.output}`);
+        await assertNginxAccepts(dir, s.name, result);
       }
     } finally {
       await rm(dir, { recursive: true, force: true });

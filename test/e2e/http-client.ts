@@ -19,6 +19,11 @@ export interface EchoReply {
   readonly method: string;
   readonly url: string;
   readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly tls: boolean;
+  /** The SNI name the client sent over TLS, null when none. */
+  readonly servername: string | null;
 }
 
 /**

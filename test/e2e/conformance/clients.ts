@@ -4,27 +4,15 @@ import { execFile } from 'node:child_process';
 import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { docker } from '../docker-cli.ts';
-import { eventually, getFrom, type HttpResult } from '../http-client.ts';
+import { eventually, getFrom, type EchoReply, type HttpResult } from '../http-client.ts';
 import type { Expectation, Expected, RequestSpec, RowContext } from './types.ts';
 
 const exec = promisify(execFile);
 
 /** What a conformance client sees: plain HTTP/1.1, raw bytes, gRPC over h2c, or a client inside a container. */
 
-/** The echo backend's JSON answer (docker/echo/server.mjs). */
-export interface Echo {
-  readonly name: string;
-  readonly hostname: string;
-  readonly port: number;
-  readonly method: string;
-  readonly url: string;
-  readonly headers: Readonly<Record<string, string | undefined>>;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly tls: boolean;
-  readonly servername: string | null;
-  readonly [field: string]: unknown;
-}
+/** The echo backend's JSON answer (docker/echo/server.mjs), with room for the fields a scenario reads by name. */
+export type Echo = EchoReply & { readonly [field: string]: unknown };
 
 /** How long a request is retried until it meets its expectation (CONFORMANCE_WAIT_MS, default 10 s). */
 export const ROUTE_WAIT = { timeoutMs: Number(process.env['CONFORMANCE_WAIT_MS'] ?? '') || 10_000, intervalMs: 100 };
