@@ -42,7 +42,7 @@ export interface ForwardRequest {
   readonly path: string;
   /** Flat `[name, value, ...]` list (forwarded-headers.ts). */
   readonly headers: string[];
-  /** The request carries a body (see hasRequestBody / scanHasBody). */
+  /** The request carries a body (scanHasBody in forwarded-headers.ts). */
   readonly hasBody: boolean;
   /** Asked when the response head is written: true while the plane drains (answer `Connection: close`). */
   readonly closeConnection: () => boolean;
@@ -63,12 +63,6 @@ function flushHeadIfPending(res: ServerResponse): void {
   if (!res.writableEnded && !res.destroyed && (res as ServerResponse & { _headerSent?: boolean })._headerSent === false) {
     res.flushHeaders();
   }
-}
-
-/** True when the request carries a body (RFC 9112 section 6.3: Transfer-Encoding or a non-zero Content-Length). */
-export function hasRequestBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /** One upstream exchange: one object and one closure a request. */

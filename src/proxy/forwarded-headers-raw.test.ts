@@ -56,7 +56,7 @@ describe('upstreamRequestHeaderList', () => {
     });
   }
 
-  it('scans body presence like hasRequestBody', () => {
+  it('scans body presence (RFC 9112 section 6.3: Transfer-Encoding or a non-zero Content-Length)', () => {
     assert.equal(scanHasBody(scanRequestHeaders(['Host', 'a'])), false);
     assert.equal(scanHasBody(scanRequestHeaders(['Content-Length', '0'])), false);
     assert.equal(scanHasBody(scanRequestHeaders(['Content-Length', '12'])), true);
