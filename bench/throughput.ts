@@ -8,6 +8,8 @@
  *   undici-minimal  (on request) a bare undici Pool.stream proxy (not berth: no routing, no header rewriting)
  *   h1-minimal      (on request) the same bare proxy over berth's own HTTP/1.1 client (src/proxy/h1): together
  *                   with undici-minimal, the measurement behind the choice of upstream client
+ *   berth-node-http (on request) berth's Node data plane with BERTH_FAST_LANE=false: every request through
+ *                   node:http's server (the measurement behind the fast lane, src/proxy/h1/fast-lane.ts)
  * with the same backend (a 1-worker nginx on 127.0.0.1 answering 100 bytes) and the same load (wrk -t1 -cN), in
  * interleaved rounds; medians are reported. Pinning: every proxy on cpu0, wrk and the backend on cpu1 (`taskset`;
  * nginx workers inherit it). berth's planes are driven through their module API with a hand-built routing table
@@ -70,7 +72,7 @@ async function cleanup(): Promise<void> {
   await Promise.all(procs.map((p) => p.stop()));
   rmSync(dir, { recursive: true, force: true });
 }
-const KNOWN = [...ALL_PATHS, 'undici-minimal', 'h1-minimal'];
+const KNOWN = [...ALL_PATHS, 'undici-minimal', 'h1-minimal', 'berth-node-http'];
 process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 
 // What ships (the image runs tsc's output, not tsx): compile src/ and bench/ once and run the proxies from there.
@@ -92,6 +94,7 @@ async function startPath(path: string, backendPort: number): Promise<Proc | unde
   const port = await freePort();
   let proc: Proc;
   if (path === 'berth-node') proc = startBerthPlane(dir, PROXY_CPU, 'node', port, backendPort, {}, scripts.plane);
+  else if (path === 'berth-node-http') proc = startBerthPlane(dir, PROXY_CPU, 'node', port, backendPort, { BERTH_FAST_LANE: 'false' }, scripts.plane);
   else if (path === 'berth-node-before') proc = startBerthPlane(dir, PROXY_CPU, 'node', port, backendPort, {}, planeScript(beforeDir ?? '.'));
   else if (path === 'undici-minimal') proc = startMinimal(dir, PROXY_CPU, 'undici', port, backendPort, scripts.minimal);
   else if (path === 'h1-minimal') proc = startMinimal(dir, PROXY_CPU, 'h1', port, backendPort, scripts.minimal);

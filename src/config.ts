@@ -80,6 +80,8 @@ export interface Config {
   readonly admin: string;
   /** Node data plane only: worker processes serving requests (node:cluster, round robin); 1 = in the main process. */
   readonly workers: number;
+  /** Node data plane: plain bodiless HTTP/1.1 requests are served by berth's own server (h1/fast-lane.ts). */
+  readonly fastLane: boolean;
   /**
    * DEFAULT_ROOT: what `/` answers on a host that has no `/` path: `<status> [text or URL]` as nginx's `return`
    * (`404`, `418`, `301 http://$host/web1$request_uri`); undefined = `none` (no such location).
@@ -289,6 +291,7 @@ export function loadConfig(env: Env = process.env, exists: (path: string) => boo
     hostIp: ipv4(env, 'BERTH_HOST_IP'),
     admin: admin(env),
     workers: count(env, 'BERTH_WORKERS', 1, 64),
+    fastLane: bool(env, 'BERTH_FAST_LANE', true),
     defaultRoot: defaultRoot(env),
     enableIpv6: bool(env, 'ENABLE_IPV6', false),
     preferIpv6Network: bool(env, 'PREFER_IPV6_NETWORK', false),

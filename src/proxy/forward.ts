@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { headPending, type DownstreamRequest, type DownstreamResponse } from './downstream.ts';
 import type { UpstreamHandler } from './h1/connection.ts';
 import { isStaleConnection } from './h1/errors.ts';
 import type { UpstreamDispatcher } from './upstream-pools.ts';
@@ -36,8 +37,8 @@ export interface ForwardResult {
 }
 
 export interface ForwardRequest {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  readonly req: DownstreamRequest;
+  readonly res: DownstreamResponse;
   /** Origin-form target (`/path?query`) to send upstream. */
   readonly path: string;
   /** Flat `[name, value, ...]` list (forwarded-headers.ts). */
@@ -55,13 +56,6 @@ class ClientAbortedError extends Error {
   constructor() {
     super('client closed the connection before the response was complete');
     this.name = 'ClientAbortedError';
-  }
-}
-
-function flushHeadIfPending(res: ServerResponse): void {
-  // `_headerSent` (internal, stable since Node 0.x) is false while the head still sits in node's buffer.
-  if (!res.writableEnded && !res.destroyed && (res as ServerResponse & { _headerSent?: boolean })._headerSent === false) {
-    res.flushHeaders();
   }
 }
 
@@ -121,7 +115,8 @@ class Exchange implements UpstreamHandler {
   onReadDone(): void {
     if (!this.#headHeld) return;
     this.#headHeld = false;
-    flushHeadIfPending(this.#request.res);
+    const res = this.#request.res;
+    if (headPending(res)) res.flushHeaders();
   }
 
   onData(chunk: Buffer): boolean {
@@ -170,7 +165,8 @@ class Exchange implements UpstreamHandler {
 
 export function forward(upstream: UpstreamDispatcher, request: ForwardRequest, done: (result: ForwardResult) => void): void {
   const { req, res } = request;
-  const body = request.hasBody ? new RequestBody(req) : null;
+  // Only node:http's requests carry a body: the fast lane hands every request with one to node:http.
+  const body = request.hasBody ? new RequestBody(req as IncomingMessage) : null;
   const exchange = new Exchange(request, body, done);
   res.on('close', exchange.onClientClose);
   upstream.dispatch({ path: request.path, method: req.method ?? 'GET', headers: request.headers, body, reset: request.reset === true }, exchange);

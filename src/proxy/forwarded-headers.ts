@@ -54,6 +54,9 @@ const SET_BY_PROXY = new Set([
 ]);
 
 /** Header names listed in `Connection` (they are hop-by-hop for this connection only). */
+/** A Connection value that names only hop-by-hop fields anyway. */
+const PLAIN_CONNECTION = /^\s*(?:keep-alive|close)\s*$/i;
+
 function connectionTokens(value: string | string[] | number | undefined): Set<string> {
   const tokens = new Set<string>();
   if (value === undefined) return tokens;
@@ -241,19 +244,25 @@ export function upstreamRequestHeaderList(raw: readonly string[], scan: RequestH
  */
 export function downstreamResponseHeaderList(raw: readonly string[]): string[] {
   const out: string[] = [];
-  let named: Set<string> | undefined;
+  let connection: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
-    const lower = name.toLowerCase();
     const value = raw[i + 1] as string;
-    if (lower === 'connection') {
-      named = connectionTokens(named === undefined ? value : [...named, value]);
-      continue;
+    // Hop-by-hop names are 2, 7, 10, 16 or 17 characters long: only those are lower-cased and looked up.
+    const n = name.length;
+    if (n === 2 || n === 7 || n === 10 || n === 16 || n === 17) {
+      const lower = name.toLowerCase();
+      if (lower === 'connection') {
+        connection = connection === undefined ? value : `${connection}, ${value}`;
+        continue;
+      }
+      if (HOP_BY_HOP.has(lower)) continue;
     }
-    if (HOP_BY_HOP.has(lower)) continue;
     out.push(name, value);
   }
-  if (named === undefined || named.size === 0) return out;
+  // `Connection: keep-alive` / `close` (nearly every response) name nothing beyond the hop-by-hop fields.
+  if (connection === undefined || PLAIN_CONNECTION.test(connection)) return out;
+  const named = connectionTokens(connection);
   const kept: string[] = [];
   for (let i = 0; i < out.length; i += 2) if (!named.has((out[i] as string).toLowerCase())) kept.push(out[i] as string, out[i + 1] as string);
   return kept;

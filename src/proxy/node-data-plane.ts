@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Config } from '../config.ts';
 import type { DataPlane } from '../data-plane.ts';
@@ -9,6 +9,7 @@ import { EMPTY_TABLE, type RoutingTable } from '../routing-table.ts';
 import { AccessLog } from './access-log.ts';
 import { Balancers } from './balancers.ts';
 import { berthVersion } from './debug-endpoint.ts';
+import type { DownstreamRequest, DownstreamResponse } from './downstream.ts';
 import { parseReturn } from './default-root.ts';
 import type { DeliverySettings } from './delivery.ts';
 import { RequestHandler } from './request-handler.ts';
@@ -43,6 +44,7 @@ export type ProxyConfig = Pick<
   | 'clientKeepAliveTimeoutMs'
   | 'backendWaitMs'
   | 'drainUpgradeTimeoutMs'
+  | 'fastLane'
   // for BERTH_WORKERS: what a worker process needs besides the above (cluster-worker.ts)
   | 'workers'
   | 'logLevel'
@@ -189,7 +191,7 @@ class NodePlane implements NodeDataPlane {
       settings: this.#config,
       log: this.#log,
       handlers: {
-        onRequest: (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res),
+        onRequest: (req: DownstreamRequest, res: DownstreamResponse) => this.#onRequest(req, res),
         onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head),
         onStream: grpc.handle,
       },
@@ -218,7 +220,7 @@ class NodePlane implements NodeDataPlane {
     await Promise.all([this.#pools.close(outcome === 'timeout'), this.#grpc?.close(outcome === 'timeout')]);
   }
 
-  #onRequest(req: IncomingMessage, res: ServerResponse): void {
+  #onRequest(req: DownstreamRequest, res: DownstreamResponse): void {
     this.#handler.onRequest(req, res);
   }
 

@@ -4,23 +4,30 @@ import type { Duplex } from 'node:stream';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { readConnectionPrefix } from './connection-prefix.ts';
+import type { DownstreamRequest, DownstreamResponse } from './downstream.ts';
+import { FastLane } from './h1/fast-lane.ts';
 import { H2cServer, type StreamHandler } from './h2c.ts';
 import { errorCode, proxyError, writeRawProxyError } from './responses.ts';
 
 /**
  * One listening port of the Node data plane: a plain TCP server per address (`0.0.0.0`, plus `::` IPv6-only with
  * ENABLE_IPV6, or BERTH_LISTEN_ADDRESS alone), whose connections go through connection-prefix.ts (PROXY header,
- * h2c sniffing) and are then fed to this port's own HTTP/1 server or HTTP/2 server (`emit('connection')`; neither
- * listens itself). One HTTP/1 server per port, so that a port can be closed gracefully on its own.
+ * h2c sniffing) and are then fed to this port's HTTP/1 fast lane (h1/fast-lane.ts, BERTH_FAST_LANE), which hands a
+ * connection to this port's own node:http server at its first request that is not plain and bodiless, or to its
+ * HTTP/2 server (`emit('connection')`; neither listens itself). One HTTP/1 server per port, so that a port can be
+ * closed gracefully on its own.
  */
 
 export type PortSettings = Pick<
   Config,
-  'listenAddress' | 'enableIpv6' | 'enableProxyProtocol' | 'clientHeaderTimeoutMs' | 'clientKeepAliveTimeoutMs' | 'upstreamTimeoutMs' | 'backendWaitMs'
+  'listenAddress' | 'enableIpv6' | 'enableProxyProtocol' | 'clientHeaderTimeoutMs' | 'clientKeepAliveTimeoutMs' | 'upstreamTimeoutMs' | 'backendWaitMs' | 'fastLane'
 >;
 
+/** node:http's default maxHeaderSize: the fast lane leaves longer heads to node:http (431). */
+const MAX_HEAD_BYTES = 16 * 1024;
+
 export interface RequestHandlers {
-  readonly onRequest: (req: IncomingMessage, res: ServerResponse) => void;
+  readonly onRequest: (req: DownstreamRequest, res: DownstreamResponse) => void;
   readonly onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   readonly onStream: StreamHandler;
 }
@@ -37,6 +44,15 @@ export function listenAddresses(settings: Pick<Config, 'listenAddress' | 'enable
   return settings.enableIpv6 ? [ipv4, { host: '::', ipv6Only: true }] : [ipv4];
 }
 
+/**
+ * Idle timeout on client sockets while a request is under way, so a slow (or stalled) request body cannot hold an
+ * upstream forever. It is a little longer than the upstream timeout so that a silent upstream is answered with 504
+ * before the socket goes. A request waiting for a ready backend is idle too: the timeout must outlast that wait too.
+ */
+function requestIdleTimeoutMs(s: PortSettings): number {
+  return Math.max(s.upstreamTimeoutMs + Math.max(1000, Math.floor(s.upstreamTimeoutMs / 10)), s.backendWaitMs + 1000);
+}
+
 function createHttp1Server(s: PortSettings, handlers: RequestHandlers): HttpServer {
   const server = createHttpServer({
     requestTimeout: 0, // Node's 300 s default would cut long uploads; the idle timeouts below bound everything
@@ -45,10 +61,7 @@ function createHttp1Server(s: PortSettings, handlers: RequestHandlers): HttpServ
     // headersTimeout is only checked on this interval (default 30 s)
     connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(s.clientHeaderTimeoutMs / 2))),
   });
-  // Idle timeout on client sockets so a slow (or stalled) request body cannot hold an upstream forever. It is a
-  // little longer than the upstream timeout so that a silent upstream is answered with 504 before the socket goes.
-  // A request waiting for a ready backend is idle too: the timeout must outlast that wait as well.
-  server.timeout = Math.max(s.upstreamTimeoutMs + Math.max(1000, Math.floor(s.upstreamTimeoutMs / 10)), s.backendWaitMs + 1000);
+  server.timeout = requestIdleTimeoutMs(s);
   server.on('request', handlers.onRequest);
   server.on('upgrade', handlers.onUpgrade);
   // nginx answers CONNECT with 400; Node would just drop the socket.
@@ -76,6 +89,7 @@ export class PortListener {
   readonly #settings: PortSettings;
   readonly #log: Logger;
   readonly #http1: HttpServer;
+  readonly #fast: FastLane | undefined;
   readonly #h2: H2cServer;
   readonly #servers: NetServer[] = [];
   readonly #sockets = new Set<Socket>();
@@ -89,6 +103,15 @@ export class PortListener {
     this.#settings = settings;
     this.#log = log;
     this.#http1 = createHttp1Server(settings, handlers);
+    if (settings.fastLane) {
+      this.#fast = new FastLane({
+        keepAliveTimeoutMs: settings.clientKeepAliveTimeoutMs,
+        requestIdleTimeoutMs: requestIdleTimeoutMs(settings),
+        maxHeadBytes: MAX_HEAD_BYTES,
+        onRequest: handlers.onRequest,
+        handOff: (socket) => this.#toHttp1(socket),
+      });
+    }
     this.#h2 = new H2cServer({ keepAliveTimeoutMs: settings.clientKeepAliveTimeoutMs, onStream: handlers.onStream, log });
   }
 
@@ -159,9 +182,15 @@ export class PortListener {
         this.#h2.accept(socket);
         return;
       }
-      this.#http1.emit('connection', socket);
-      socket.resume(); // flushes the bytes put back in the read buffer to the HTTP parser
+      if (this.#fast === undefined) this.#toHttp1(socket);
+      else this.#fast.accept(socket);
     });
+  }
+
+  /** node:http's server takes the connection (from the fast lane, or directly with BERTH_FAST_LANE=false). */
+  #toHttp1(socket: Socket): void {
+    this.#http1.emit('connection', socket);
+    socket.resume(); // flushes the bytes put back in the read buffer to the HTTP parser
   }
 
   /**
@@ -197,6 +226,7 @@ export class PortListener {
     }
     this.#http1.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => res.setHeader('connection', 'close'));
     this.#http1.close();
+    this.#fast?.close();
     this.#h2.closeGracefully();
     // Keep-alive connections whose response was under way when the close began become idle later: sweep them.
     const sweeper = setInterval(() => this.#http1.closeIdleConnections(), 100);

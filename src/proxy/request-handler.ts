@@ -1,9 +1,10 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../logger.ts';
 import type { AccessLog, UpstreamAttemptLog } from './access-log.ts';
 import { connectionInfo } from './connection-info.ts';
+import { headLength, type DownstreamRequest, type DownstreamResponse } from './downstream.ts';
 import { deliver, type AttemptOutcome, type DeliverySettings, type Selection, type UpstreamSelection } from './delivery.ts';
 import { attemptOutcome, forward, type ForwardResult } from './forward.ts';
 import { scanHasBody, scanRequestHeaders, serializeRequestHead, upstreamRequestHeaderList, upstreamRequestHeaders, type ForwardContext } from './forwarded-headers.ts';
@@ -61,7 +62,7 @@ export class RequestHandler {
     this.#d = deps;
   }
 
-  #routed(req: IncomingMessage, host: string | undefined, uri: string): { routed: RoutedRequest | undefined; host: string; uri: string; forwardedPort: number } {
+  #routed(req: DownstreamRequest, host: string | undefined, uri: string): { routed: RoutedRequest | undefined; host: string; uri: string; forwardedPort: number } {
     const target = parseRequestTarget(uri, host);
     const socket = req.socket;
     const info = connectionInfo(socket, this.#d.httpPort);
@@ -76,7 +77,7 @@ export class RequestHandler {
     return { routed, host: target.host, uri: target.uri, forwardedPort: info.proxyServerPort ?? info.localPort };
   }
 
-  onRequest(req: IncomingMessage, res: ServerResponse): void {
+  onRequest(req: DownstreamRequest, res: DownstreamResponse): void {
     const d = this.#d;
     const raw = req.rawHeaders;
     const scan = scanRequestHeaders(raw);
@@ -201,10 +202,10 @@ export class RequestHandler {
     });
   }
 
-  #logRequest(req: IncomingMessage, res: ServerResponse, routed: RoutedRequest | undefined, host: string, uri: string, x: LogRecord): void {
+  #logRequest(req: DownstreamRequest, res: DownstreamResponse, routed: RoutedRequest | undefined, host: string, uri: string, x: LogRecord): void {
     const socket = req.socket;
     const bytesSent = Math.max(0, (socket.bytesWritten ?? 0) - x.bytesBefore);
-    const headerBytes = (res as ServerResponse & { _header?: string | null })._header?.length ?? 0;
+    const headerBytes = headLength(res);
     const status = res.headersSent ? res.statusCode : 499;
     this.#write(req, routed, host, uri, x, status, bytesSent, Math.max(0, bytesSent - headerBytes));
   }
@@ -216,7 +217,7 @@ export class RequestHandler {
     this.#write(req, routed, host, uri, x, status, bytesSent, bytesSent);
   }
 
-  #write(req: IncomingMessage, routed: RoutedRequest | undefined, host: string, uri: string, x: LogRecord, status: number, bytesSent: number, bodyBytes: number): void {
+  #write(req: DownstreamRequest, routed: RoutedRequest | undefined, host: string, uri: string, x: LogRecord, status: number, bytesSent: number, bodyBytes: number): void {
     const socket = req.socket;
     const info = connectionInfo(socket, this.#d.httpPort);
     const q = uri.indexOf('?');

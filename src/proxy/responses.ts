@@ -1,5 +1,6 @@
-import { STATUS_CODES, type ServerResponse } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { DownstreamResponse } from './downstream.ts';
 
 /**
  * Error answers the proxy itself produces: a short plain-text line plus `X-Berth-Error: <code>` so a user can tell a
@@ -86,8 +87,8 @@ export function proxyError(code: ProxyErrorCode, detail: string, retryAfterS?: n
   return retryAfterS === undefined ? { status, code, body } : { status, code, body, retryAfterS: Math.max(1, Math.ceil(retryAfterS)) };
 }
 
-/** Answers on a ServerResponse when nothing was sent yet; otherwise the response is cut (the client sees it). */
-export function sendProxyError(res: ServerResponse, error: ProxyError, closeConnection: boolean): void {
+/** Answers on a response when nothing was sent yet; otherwise the response is cut (the client sees it). */
+export function sendProxyError(res: DownstreamResponse, error: ProxyError, closeConnection: boolean): void {
   if (res.headersSent || res.destroyed) {
     res.destroy();
     return;

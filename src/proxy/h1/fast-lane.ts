@@ -1,0 +1,490 @@
+import { EventEmitter } from 'node:events';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { DownstreamHeaders, DownstreamRequest, DownstreamResponse } from '../downstream.ts';
+import { scanRequestHead, type SimpleRequestHead } from './request-head.ts';
+
+/**
+ * The fast lane: berth's own server side for the commonest HTTP/1.1 request, a bodiless request in plain form (GET,
+ * HEAD, DELETE ... without Content-Length or Transfer-Encoding; request-head.ts says exactly which). On this
+ * machine node:http's server costs about as much CPU per request as a whole proxied exchange in nginx (its request
+ * and response objects are streams, and every request goes through its C++ parser and connection tracking); a
+ * request served here costs a fraction of that (README, Performance).
+ *
+ * Every connection starts here. The lane reads requests from the connection's buffer while they are simple, and at
+ * the first request that is not (a body, `Expect`, an upgrade, HTTP/1.0, a malformed or incomplete head), hands the
+ * connection, from that request's first byte on, to node:http for good (`handOff`): node:http then answers it
+ * exactly as it would have (400, 431, bodies, 100-continue, upgrades, timeouts). Both sides feed the same handler
+ * through the DownstreamRequest / DownstreamResponse interfaces (downstream.ts).
+ *
+ * The responses are those node:http writes (checked side by side in fast-lane.test.ts): the same status line, the
+ * caller's header lines in order, `Date`, `Connection: keep-alive` + `Keep-Alive: timeout=N` (or `Connection:
+ * close`), chunked framing when there is no Content-Length, no body for HEAD, 204 and 304.
+ */
+
+export interface FastLaneOptions {
+  /** Idle time allowed between two requests of a connection (node:http's keepAliveTimeout). */
+  readonly keepAliveTimeoutMs: number;
+  /** Idle time allowed while a request is under way (node:http's server.timeout). */
+  readonly requestIdleTimeoutMs: number;
+  /** Largest request head (node:http's maxHeaderSize): longer heads are node:http's to refuse. */
+  readonly maxHeadBytes: number;
+  readonly onRequest: (req: DownstreamRequest, res: DownstreamResponse) => void;
+  /** Takes over a connection from the request at the start of its read buffer on (node:http). */
+  readonly handOff: (socket: Socket) => void;
+}
+
+/** One port's fast lane. */
+export class FastLane {
+  readonly options: FastLaneOptions;
+  readonly #connections = new Set<FastConnection>();
+  #closing = false;
+
+  constructor(options: FastLaneOptions) {
+    this.options = options;
+  }
+
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** A new connection whose first bytes are in its read buffer (unshifted), paused. */
+  accept(socket: Socket): void {
+    this.#connections.add(new FastConnection(this, socket));
+  }
+
+  /** @internal */
+  forget(connection: FastConnection): void {
+    this.#connections.delete(connection);
+  }
+
+  /** Graceful close: idle connections now, the others after their response (which says `Connection: close`). */
+  close(): void {
+    this.#closing = true;
+    for (const connection of this.#connections) connection.closeIfIdle();
+  }
+}
+
+const HEADER_NAME = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
+const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+const CLOSE_TOKEN = /(?:^|\W)close(?:$|\W)/i;
+const CHUNKED_LAST = /(?:^|\W)chunked\s*$/i;
+
+let dateSecond = -1;
+let dateValue = '';
+/** The `Date` value, computed once a second. */
+function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateValue = new Date(now).toUTCString();
+  }
+  return dateValue;
+}
+
+class HeaderError extends TypeError {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+class FastConnection {
+  readonly #lane: FastLane;
+  readonly #socket: Socket;
+  #buf: Buffer | null = null;
+  #res: FastResponse | null = null;
+  #clientEnded = false;
+  #serveScheduled = false;
+  /** The socket's current timeout, and the quiet time the timer already saw fire in this phase (#onTimeout). */
+  #timeoutMs: number;
+  #quietMs = 0;
+
+  constructor(lane: FastLane, socket: Socket) {
+    this.#lane = lane;
+    this.#socket = socket;
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onEnd);
+    socket.on('close', this.#onClose);
+    socket.on('error', ignore);
+    socket.on('drain', this.#onDrain);
+    socket.on('timeout', this.#onTimeout);
+    this.#timeoutMs = baseTimeoutMs(lane.options);
+    socket.setTimeout(this.#timeoutMs);
+    socket.resume(); // the bytes put back by the listener come as the first 'data'
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    this.#buf = this.#buf === null ? chunk : Buffer.concat([this.#buf, chunk]);
+    if (this.#res === null) this.#serve();
+    // Pipelined requests wait in the buffer; a client that keeps sending waits for the response (TCP backpressure).
+    else if (this.#buf.length > this.#lane.options.maxHeadBytes) this.#socket.pause();
+  };
+
+  /**
+   * The client's FIN. As node:http does (httpAllowHalfOpen off) and nginx too (a 499): a request under way is
+   * aborted, since the client will not read its response; the connection ends either way.
+   */
+  readonly #onEnd = (): void => {
+    this.#clientEnded = true;
+    this.#socket.end();
+  };
+
+  readonly #onClose = (): void => {
+    this.#lane.forget(this);
+    const res = this.#res;
+    this.#res = null;
+    res?.clientGone();
+  };
+
+  readonly #onDrain = (): void => {
+    this.#res?.emit('drain');
+  };
+
+  /**
+   * One socket timeout serves both limits without a new timer per request (socket.setTimeout allocates one): it is
+   * the smaller of the two, and when it fires in a phase whose limit is longer, it is re-armed for the rest.
+   */
+  readonly #onTimeout = (): void => {
+    const options = this.#lane.options;
+    this.#quietMs += this.#timeoutMs;
+    const limit = this.#res === null ? options.keepAliveTimeoutMs : options.requestIdleTimeoutMs;
+    if (this.#quietMs >= limit) {
+      this.#socket.destroy();
+      return;
+    }
+    this.#timeoutMs = limit - this.#quietMs;
+    this.#socket.setTimeout(this.#timeoutMs);
+  };
+
+  /** A new phase (request under way / idle between requests): the quiet time counts from now. */
+  #newPhase(): void {
+    this.#quietMs = 0;
+    const base = baseTimeoutMs(this.#lane.options);
+    if (this.#timeoutMs !== base) {
+      this.#timeoutMs = base;
+      this.#socket.setTimeout(base);
+    }
+  }
+
+  #serve(): void {
+    const buf = this.#buf;
+    if (buf === null || this.#res !== null || this.#socket.destroyed) return;
+    const head = scanRequestHead(buf, this.#lane.options.maxHeadBytes);
+    if (typeof head === 'string') {
+      this.#handOff();
+      return;
+    }
+    this.#buf = head.length === buf.length ? null : buf.subarray(head.length);
+    const res = new FastResponse(this, this.#socket, head);
+    this.#res = res;
+    this.#newPhase();
+    this.#lane.options.onRequest(new FastRequest(this.#socket, head), res);
+  }
+
+  /** node:http takes the connection, from the request at the start of the buffer on. */
+  #handOff(): void {
+    const socket = this.#socket;
+    this.#lane.forget(this);
+    socket.off('data', this.#onData);
+    socket.off('end', this.#onEnd);
+    socket.off('close', this.#onClose);
+    socket.off('error', ignore);
+    socket.off('drain', this.#onDrain);
+    socket.off('timeout', this.#onTimeout);
+    socket.setTimeout(0);
+    const buf = this.#buf;
+    this.#buf = null;
+    if (this.#clientEnded) {
+      // A pipelined request left after the client's FIN cannot be given back to a stream that ended; nothing was
+      // answered for it yet, so the client sees the connection close, as after any unanswered pipelined request.
+      socket.destroy();
+      return;
+    }
+    socket.pause();
+    if (buf !== null) socket.unshift(buf);
+    this.#lane.options.handOff(socket);
+  }
+
+  /** The response was ended by the handler. */
+  responseDone(res: FastResponse): void {
+    if (this.#res !== res) return;
+    this.#res = null;
+    const socket = this.#socket;
+    if (res.last || this.#lane.closing || this.#clientEnded) {
+      destroySoon(socket);
+      return;
+    }
+    this.#newPhase();
+    if (this.#buf === null) return;
+    socket.resume();
+    // A pipelined request: served on the next tick, not inside the previous exchange's completion.
+    if (!this.#serveScheduled) {
+      this.#serveScheduled = true;
+      process.nextTick(() => {
+        this.#serveScheduled = false;
+        this.#serve();
+      });
+    }
+  }
+
+  /** The port is closing: the response under way says `Connection: close`. */
+  get closing(): boolean {
+    return this.#lane.closing;
+  }
+
+  /** node:http's `Keep-Alive: timeout=N` value. */
+  get keepAliveSeconds(): number {
+    return Math.floor(this.#lane.options.keepAliveTimeoutMs / 1000);
+  }
+
+  closeIfIdle(): void {
+    if (this.#res === null) this.#socket.destroy();
+  }
+}
+
+function baseTimeoutMs(options: FastLaneOptions): number {
+  return Math.min(options.keepAliveTimeoutMs, options.requestIdleTimeoutMs);
+}
+
+function destroySoon(socket: Socket): void {
+  if (socket.writable) socket.end();
+  if (socket.writableFinished) socket.destroy();
+  else socket.once('finish', () => socket.destroy());
+}
+
+function ignore(): void {
+  // a socket error is followed by 'close', which is what the connection handles
+}
+
+/** The request side: a plain object (no body to stream). */
+class FastRequest implements DownstreamRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly rawHeaders: string[];
+  readonly httpVersion = '1.1';
+  readonly complete = true;
+  readonly socket: Socket;
+
+  constructor(socket: Socket, head: SimpleRequestHead) {
+    this.socket = socket;
+    this.method = head.method;
+    this.url = head.target;
+    this.rawHeaders = head.rawHeaders;
+  }
+
+  get destroyed(): boolean {
+    return this.socket.destroyed;
+  }
+}
+
+/**
+ * The response side: the head is serialized by writeHead and held until the first body byte (or flushHeaders), then
+ * written together with it (one writev), as node:http does. Emits `drain` (socket drained) and `close` (once: after
+ * end, or when the connection closed first).
+ */
+export class FastResponse extends EventEmitter implements DownstreamResponse {
+  statusCode = 200;
+  destroyed = false;
+  writableEnded = false;
+  writableFinished = false;
+  readonly #conn: FastConnection;
+  readonly #socket: Socket;
+  readonly #hasBodyByMethod: boolean;
+  readonly #keepAlive: boolean;
+  #head: string | null = null;
+  #headWritten = false;
+  #hasBody = true;
+  #chunked = false;
+  #last = false;
+  #closed = false;
+
+  constructor(conn: FastConnection, socket: Socket, head: SimpleRequestHead) {
+    super();
+    this.#conn = conn;
+    this.#socket = socket;
+    this.#hasBodyByMethod = head.method !== 'HEAD';
+    this.#keepAlive = !head.close;
+  }
+
+  get headersSent(): boolean {
+    return this.#head !== null;
+  }
+
+  /** node:http's name for the serialized head (downstream.ts headLength). */
+  get _header(): string | null {
+    return this.#head;
+  }
+
+  /** node:http's name for "the head went to the socket" (downstream.ts headPending). */
+  get _headerSent(): boolean {
+    return this.#headWritten;
+  }
+
+  /** The connection closes after this response. */
+  get last(): boolean {
+    return this.#last;
+  }
+
+  writeHead(statusCode: number, headers: DownstreamHeaders): this {
+    if (this.#head !== null) throw new HeaderError('ERR_HTTP_HEADERS_SENT', 'Cannot write headers after they are sent to the client');
+    const status = statusCode | 0;
+    if (status < 100 || status > 999) throw new HeaderError('ERR_HTTP_INVALID_STATUS_CODE', `Invalid status code: ${statusCode}`);
+    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n`;
+    let connection = false;
+    let contentLength = false;
+    let transferEncoding = false;
+    let date = false;
+    let keepAliveHeader = false;
+    const line = (name: string, value: string | number): void => {
+      const text = typeof value === 'string' ? value : String(value);
+      if (!HEADER_NAME.test(name)) throw new HeaderError('ERR_INVALID_HTTP_TOKEN', `Header name must be a valid HTTP token ["${name}"]`);
+      if (INVALID_VALUE.test(text)) throw new HeaderError('ERR_INVALID_CHAR', `Invalid character in header content ["${name}"]`);
+      head += `${name}: ${text}\r\n`;
+      switch (name.length) {
+        case 4:
+          if (name.toLowerCase() === 'date') date = true;
+          break;
+        case 10: {
+          const lower = name.toLowerCase();
+          if (lower === 'connection') {
+            connection = true;
+            if (CLOSE_TOKEN.test(text)) this.#last = true;
+          } else if (lower === 'keep-alive') keepAliveHeader = true;
+          break;
+        }
+        case 14:
+          if (name.toLowerCase() === 'content-length') contentLength = true;
+          break;
+        case 17:
+          if (name.toLowerCase() === 'transfer-encoding') {
+            transferEncoding = true;
+            if (CHUNKED_LAST.test(text)) this.#chunked = true;
+          }
+          break;
+        default:
+      }
+    };
+    if (Array.isArray(headers)) {
+      for (let i = 0; i < headers.length; i += 2) line(headers[i] as string, headers[i + 1] as string);
+    } else {
+      for (const name of Object.keys(headers)) line(name, headers[name] as string | number);
+    }
+    this.statusCode = status;
+    this.#hasBody = this.#hasBodyByMethod && status !== 204 && status !== 304 && (status < 100 || status > 199);
+    if (!date) head += `Date: ${httpDate()}\r\n`;
+    if (!connection) {
+      if (!this.#keepAlive || this.#conn.closing) {
+        this.#last = true;
+        head += 'Connection: close\r\n';
+      } else {
+        head += 'Connection: keep-alive\r\n';
+        if (!keepAliveHeader) head += `Keep-Alive: timeout=${this.#conn.keepAliveSeconds}\r\n`;
+      }
+    }
+    if (!contentLength && !transferEncoding) {
+      if (this.#hasBody) {
+        head += 'Transfer-Encoding: chunked\r\n';
+        this.#chunked = true;
+      }
+    }
+    if (!this.#hasBody) this.#chunked = false;
+    this.#head = `${head}\r\n`;
+    return this;
+  }
+
+  write(chunk: Buffer): boolean {
+    if (this.writableEnded || this.destroyed) return false;
+    if (this.#head === null) this.writeHead(this.statusCode, []);
+    const socket = this.#socket;
+    if (!this.#hasBody || chunk.length === 0) {
+      this.flushHeaders();
+      return !socket.writableNeedDrain;
+    }
+    socket.cork();
+    if (!this.#headWritten) {
+      socket.write(this.#head as string, 'latin1');
+      this.#headWritten = true;
+    }
+    const ok = this.#writeBody(chunk);
+    socket.uncork();
+    return ok;
+  }
+
+  #writeBody(chunk: Buffer): boolean {
+    const socket = this.#socket;
+    if (!this.#chunked) return socket.write(chunk);
+    socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+    socket.write(chunk);
+    return socket.write('\r\n', 'latin1');
+  }
+
+  end(chunk?: Buffer): this {
+    if (this.writableEnded) return this;
+    if (this.#head === null) this.writeHead(this.statusCode, ['Content-Length', String(chunk?.length ?? 0)]);
+    this.writableEnded = true;
+    const socket = this.#socket;
+    const body = this.#hasBody && chunk !== undefined && chunk.length > 0 ? chunk : undefined;
+    if (socket.destroyed) {
+      // nothing to write to
+    } else if (!this.#headWritten && !this.#chunked && (body === undefined || body.length <= COPY_LIMIT)) {
+      // The common case, a whole small response: head and body in one buffer, one write (no cork, no writev).
+      this.#headWritten = true;
+      if (body === undefined) socket.write(this.#head as string, 'latin1');
+      else socket.write(withHead(this.#head as string, body));
+    } else {
+      socket.cork();
+      if (!this.#headWritten) {
+        socket.write(this.#head as string, 'latin1');
+        this.#headWritten = true;
+      }
+      if (body !== undefined) this.#writeBody(body);
+      if (this.#chunked) socket.write('0\r\n\r\n', 'latin1');
+      socket.uncork();
+    }
+    this.writableFinished = true;
+    this.#closed = true;
+    this.#conn.responseDone(this);
+    if (this.listenerCount('close') > 0) process.nextTick(emitClose, this);
+    return this;
+  }
+
+  flushHeaders(): void {
+    if (this.#head === null) this.writeHead(this.statusCode, []);
+    if (this.#headWritten) return;
+    this.#headWritten = true;
+    this.#socket.write(this.#head as string, 'latin1');
+  }
+
+  destroy(): this {
+    if (!this.destroyed) {
+      this.destroyed = true;
+      this.#socket.destroy();
+    }
+    return this;
+  }
+
+  /** @internal The connection closed before the response ended. */
+  clientGone(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.destroyed = true;
+    this.emit('close');
+  }
+}
+
+/** Bodies up to this size are copied behind the head to be written at once; larger ones go in a writev. */
+const COPY_LIMIT = 16 * 1024;
+
+function withHead(head: string, body: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(head.length + body.length);
+  out.write(head, 0, 'latin1');
+  body.copy(out, head.length);
+  return out;
+}
+
+function emitClose(res: FastResponse): void {
+  res.emit('close');
+}
