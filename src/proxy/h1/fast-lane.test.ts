@@ -79,6 +79,16 @@ function handler(req: DownstreamRequest, res: DownstreamResponse): void {
         res.end(Buffer.from('slow'));
       }, 400);
       return;
+    case '/huge':
+      res.writeHead(200, ['Content-Length', String(16 * 1024 * 1024)]);
+      res.end(Buffer.alloc(16 * 1024 * 1024, 'x'));
+      return;
+    case '/trickle':
+      // Quiet gaps of 300 and 500 ms, each shorter than the request idle timeout of the timeout tests.
+      res.writeHead(200, ['Content-Length', '2']);
+      setTimeout(() => res.write(Buffer.from('a')), 300);
+      setTimeout(() => res.end(Buffer.from('b')), 800);
+      return;
     case '/hang':
       hang = res;
       res.once('close', () => hangClosed.shift()?.());
@@ -262,6 +272,44 @@ describe('fast lane', () => {
     hang = undefined;
   });
 
+  it('reads nothing after a request that asked for Connection: close, even while its answer is still going out', async () => {
+    seen.length = 0;
+    const socket = connect(pair.port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.pause(); // a slow reader: the 16 MB answer stays in the socket buffers
+    socket.write('GET /huge HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    while (seen.length === 0) await sleep(10);
+    await sleep(50);
+    socket.write('DELETE /second HTTP/1.1\r\nHost: a\r\n\r\n');
+    await sleep(150);
+    socket.destroy();
+    assert.deepEqual(
+      seen.map((s) => s.url),
+      ['/huge'],
+    );
+  });
+
+  it('a client that sends requests without reading the answers waits: nothing piles up in berth', async () => {
+    seen.length = 0;
+    const socket = connect(pair.port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.pause();
+    const count = 300; // 300 x 64 KiB answers: far more than the socket buffers hold
+    socket.write('GET /large HTTP/1.1\r\nHost: a\r\n\r\n'.repeat(count));
+    let before = -1;
+    while (seen.length !== before) {
+      before = seen.length;
+      await sleep(150);
+    }
+    assert.ok(seen.length < count / 2, `served ${seen.length} of ${count} without the client reading`);
+    let received = 0;
+    socket.on('data', (chunk: Buffer) => (received += chunk.length));
+    socket.resume();
+    while (seen.length < count) await sleep(20);
+    while (received < count * 64 * 1024) await sleep(20);
+    socket.destroy();
+  });
+
   it('client FIN while a request is under way: aborted, as node:http and nginx do', async () => {
     const closed = new Promise<void>((resolve) => hangClosed.push(resolve));
     const socket: Socket = connect(pair.port, '127.0.0.1');
@@ -284,6 +332,17 @@ describe('fast lane timeouts and closing', () => {
       assert.ok(elapsed >= 180 && elapsed < 900, `closed after ${elapsed} ms`);
       const slow = await exchange(pair.port, 'GET /slow HTTP/1.1\r\nHost: a\r\n\r\n', 600);
       assert.match(slow.data, /\r\n\r\nslow$/);
+    } finally {
+      pair.net.close();
+      pair.http.close();
+    }
+  });
+
+  it('the request idle timeout counts each quiet gap on its own', async () => {
+    const pair = await laneServer({ keepAliveTimeoutMs: 200, requestIdleTimeoutMs: 600 });
+    try {
+      const trickle = await exchange(pair.port, 'GET /trickle HTTP/1.1\r\nHost: a\r\n\r\n', 1000);
+      assert.match(trickle.data, /\r\n\r\nab$/);
     } finally {
       pair.net.close();
       pair.http.close();

@@ -97,10 +97,14 @@ class FastConnection {
   #buf: Buffer | null = null;
   #res: FastResponse | null = null;
   #clientEnded = false;
+  /** No request is read any more: the last response said close, the port is closing, or the client sent FIN. */
+  #ending = false;
   #serveScheduled = false;
-  /** The socket's current timeout, and the quiet time the timer already saw fire in this phase (#onTimeout). */
+  /** The socket's current timeout, and the quiet time the timer already saw fire (#onTimeout). */
   #timeoutMs: number;
   #quietMs = 0;
+  /** bytesRead + bytesWritten when the timer last fired (-1: not since the phase began). */
+  #activityMark = -1;
 
   constructor(lane: FastLane, socket: Socket) {
     this.#lane = lane;
@@ -117,10 +121,12 @@ class FastConnection {
   }
 
   readonly #onData = (chunk: Buffer): void => {
+    // After a last response nothing more is read (RFC 9112 section 9.6; node:http's parser refuses it too).
+    if (this.#ending) return;
     this.#buf = this.#buf === null ? chunk : Buffer.concat([this.#buf, chunk]);
-    if (this.#res === null) this.#serve();
-    // Pipelined requests wait in the buffer; a client that keeps sending waits for the response (TCP backpressure).
-    else if (this.#buf.length > this.#lane.options.maxHeadBytes) this.#socket.pause();
+    if (this.#res === null && !this.#socket.writableNeedDrain) this.#serve();
+    // Pipelined requests wait in the buffer; a client that keeps sending without reading waits (TCP backpressure).
+    else if (this.#buf.length > this.#lane.options.maxHeadBytes || this.#socket.writableNeedDrain) this.#socket.pause();
   };
 
   /**
@@ -129,6 +135,7 @@ class FastConnection {
    */
   readonly #onEnd = (): void => {
     this.#clientEnded = true;
+    this.#ending = true;
     this.#socket.end();
   };
 
@@ -140,7 +147,9 @@ class FastConnection {
   };
 
   readonly #onDrain = (): void => {
-    this.#res?.emit('drain');
+    if (this.#res !== null) this.#res.emit('drain');
+    // Between requests: the client read its answers, the next pipelined request may be served.
+    else if (this.#buf !== null) this.#scheduleServe();
   };
 
   /**
@@ -149,6 +158,11 @@ class FastConnection {
    */
   readonly #onTimeout = (): void => {
     const options = this.#lane.options;
+    const socket = this.#socket;
+    // The timer fires after #timeoutMs without activity: quiet time adds up only when nothing moved in between.
+    const mark = socket.bytesRead + socket.bytesWritten;
+    if (mark !== this.#activityMark) this.#quietMs = 0;
+    this.#activityMark = mark;
     this.#quietMs += this.#timeoutMs;
     const limit = this.#res === null ? options.keepAliveTimeoutMs : options.requestIdleTimeoutMs;
     if (this.#quietMs >= limit) {
@@ -162,6 +176,7 @@ class FastConnection {
   /** A new phase (request under way / idle between requests): the quiet time counts from now. */
   #newPhase(): void {
     this.#quietMs = 0;
+    this.#activityMark = -1;
     const base = baseTimeoutMs(this.#lane.options);
     if (this.#timeoutMs !== base) {
       this.#timeoutMs = base;
@@ -171,7 +186,12 @@ class FastConnection {
 
   #serve(): void {
     const buf = this.#buf;
-    if (buf === null || this.#res !== null || this.#socket.destroyed) return;
+    if (buf === null || this.#res !== null || this.#ending || this.#socket.destroyed) return;
+    if (this.#socket.writableNeedDrain) {
+      // The client does not read its answers: wait for `drain` before reading on (node:http does the same).
+      this.#socket.pause();
+      return;
+    }
     const head = scanRequestHead(buf, this.#lane.options.maxHeadBytes);
     if (typeof head === 'string') {
       this.#handOff();
@@ -197,12 +217,6 @@ class FastConnection {
     socket.setTimeout(0);
     const buf = this.#buf;
     this.#buf = null;
-    if (this.#clientEnded) {
-      // A pipelined request left after the client's FIN cannot be given back to a stream that ended; nothing was
-      // answered for it yet, so the client sees the connection close, as after any unanswered pipelined request.
-      socket.destroy();
-      return;
-    }
     socket.pause();
     if (buf !== null) socket.unshift(buf);
     this.#lane.options.handOff(socket);
@@ -214,20 +228,25 @@ class FastConnection {
     this.#res = null;
     const socket = this.#socket;
     if (res.last || this.#lane.closing || this.#clientEnded) {
+      this.#ending = true;
+      this.#buf = null;
       destroySoon(socket);
       return;
     }
     this.#newPhase();
-    if (this.#buf === null) return;
-    socket.resume();
-    // A pipelined request: served on the next tick, not inside the previous exchange's completion.
-    if (!this.#serveScheduled) {
-      this.#serveScheduled = true;
-      process.nextTick(() => {
-        this.#serveScheduled = false;
-        this.#serve();
-      });
-    }
+    if (this.#buf !== null) this.#scheduleServe();
+  }
+
+  /** A pipelined request: served on the next tick, not inside the previous exchange's completion. */
+  #scheduleServe(): void {
+    if (this.#serveScheduled) return;
+    this.#serveScheduled = true;
+    process.nextTick(() => {
+      this.#serveScheduled = false;
+      if (this.#res !== null || this.#ending) return;
+      if (!this.#socket.writableNeedDrain) this.#socket.resume();
+      this.#serve();
+    });
   }
 
   /** The port is closing: the response under way says `Connection: close`. */
@@ -240,8 +259,12 @@ class FastConnection {
     return Math.floor(this.#lane.options.keepAliveTimeoutMs / 1000);
   }
 
+  /** Idle: closed now (after what it still has to send to a slow reader). */
   closeIfIdle(): void {
-    if (this.#res === null) this.#socket.destroy();
+    if (this.#res !== null) return;
+    this.#ending = true;
+    if (this.#socket.writableLength > 0) destroySoon(this.#socket);
+    else this.#socket.destroy();
   }
 }
 
@@ -338,6 +361,8 @@ export class FastResponse extends EventEmitter implements DownstreamResponse {
     let transferEncoding = false;
     let date = false;
     let keepAliveHeader = false;
+    let last = false;
+    let chunked = false;
     const line = (name: string, value: string | number): void => {
       const text = typeof value === 'string' ? value : String(value);
       if (!HEADER_NAME.test(name)) throw new HeaderError('ERR_INVALID_HTTP_TOKEN', `Header name must be a valid HTTP token ["${name}"]`);
@@ -351,7 +376,7 @@ export class FastResponse extends EventEmitter implements DownstreamResponse {
           const lower = name.toLowerCase();
           if (lower === 'connection') {
             connection = true;
-            if (CLOSE_TOKEN.test(text)) this.#last = true;
+            if (CLOSE_TOKEN.test(text)) last = true;
           } else if (lower === 'keep-alive') keepAliveHeader = true;
           break;
         }
@@ -361,7 +386,7 @@ export class FastResponse extends EventEmitter implements DownstreamResponse {
         case 17:
           if (name.toLowerCase() === 'transfer-encoding') {
             transferEncoding = true;
-            if (CHUNKED_LAST.test(text)) this.#chunked = true;
+            if (CHUNKED_LAST.test(text)) chunked = true;
           }
           break;
         default:
@@ -372,7 +397,10 @@ export class FastResponse extends EventEmitter implements DownstreamResponse {
     } else {
       for (const name of Object.keys(headers)) line(name, headers[name] as string | number);
     }
+    // Validated: from here on the head will be sent.
     this.statusCode = status;
+    this.#last = last;
+    this.#chunked = chunked;
     this.#hasBody = this.#hasBodyByMethod && status !== 204 && status !== 304 && (status < 100 || status > 199);
     if (!date) head += `Date: ${httpDate()}\r\n`;
     if (!connection) {
@@ -423,6 +451,11 @@ export class FastResponse extends EventEmitter implements DownstreamResponse {
 
   end(chunk?: Buffer): this {
     if (this.writableEnded) return this;
+    if (this.#closed) {
+      // The client went away first: nothing to write, and `close` was emitted already.
+      this.writableEnded = true;
+      return this;
+    }
     if (this.#head === null) this.writeHead(this.statusCode, ['Content-Length', String(chunk?.length ?? 0)]);
     this.writableEnded = true;
     const socket = this.#socket;

@@ -7,12 +7,15 @@
  * node:http (its llhttp parser answers 400/431/... and handles bodies, `Expect`, upgrades, HTTP/1.0, absolute-form
  * targets). Request smuggling needs two parsers that disagree on where a request ends; here a request this scanner
  * accepts ends at its blank line, and it only accepts heads whose end no parser can read differently:
- * - the request line is exactly `token SP /target SP HTTP/1.1 CRLF`, the target visible ASCII only;
+ * - the request line is exactly `METHOD SP /target SP HTTP/1.1 CRLF`, with one of node:http's methods (upper
+ *   case, CONNECT aside), the target visible ASCII only;
  * - every header line is `token ":" OWS value OWS CRLF`: no bare CR or LF anywhere, no obs-fold, no whitespace before
  *   the colon, no control characters in values (RFC 9112 sections 2.2, 3, 5);
  * - no `Content-Length` and no `Transfer-Encoding` line at all (any body framing goes to node:http), no `Upgrade`,
  *   no `Expect`, exactly one `Host` line.
  */
+
+import { METHODS } from 'node:http';
 
 /** A request the fast lane serves. */
 export interface SimpleRequestHead {
@@ -53,6 +56,9 @@ VALUE[HTAB] = 1;
 for (let c = 32; c <= 126; c++) VALUE[c] = 1;
 for (let c = 128; c <= 255; c++) VALUE[c] = 1;
 
+/** The methods node:http (llhttp) accepts, CONNECT aside (tunnels are node:http's: it answers them 400 here). */
+const SIMPLE_METHODS = new Set(METHODS.filter((m) => m !== 'CONNECT' && m !== 'PRI'));
+
 const HTTP11 = Buffer.from(' HTTP/1.1\r\n', 'latin1');
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 
@@ -79,7 +85,8 @@ export function scanRequestHead(buf: Buffer, maxBytes: number): RequestHeadScan 
   while (i < end && TCHAR[buf[i] as number] === 1) i++;
   if (i === 0 || i > 32 || buf[i] !== SP) return 'not-simple';
   const method = buf.toString('latin1', 0, i);
-  if (method === 'CONNECT') return 'not-simple';
+  // Only the methods node:http knows, in its spelling: `get`, `FOO` or `connect` are node:http's to refuse (400).
+  if (!SIMPLE_METHODS.has(method)) return 'not-simple';
   const targetStart = ++i;
   if (buf[i] !== SLASH) return 'not-simple';
   for (; i < end; i++) {
