@@ -16,6 +16,7 @@
  */
 
 import { METHODS } from 'node:http';
+import { TCHAR } from './chars.ts';
 
 /** A request the fast lane serves. */
 export interface SimpleRequestHead {
@@ -42,13 +43,6 @@ const SP = 32;
 const HTAB = 9;
 const COLON = 58;
 const SLASH = 47;
-
-/** RFC 9110 section 5.6.2 tchar. */
-const TCHAR = new Uint8Array(256);
-for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
-for (let c = 48; c <= 57; c++) TCHAR[c] = 1;
-for (let c = 65; c <= 90; c++) TCHAR[c] = 1;
-for (let c = 97; c <= 122; c++) TCHAR[c] = 1;
 
 /** Field value octets (RFC 9110 section 5.5): HTAB, SP, VCHAR, obs-text. */
 const VALUE = new Uint8Array(256);

@@ -1,3 +1,4 @@
+import { TCHAR } from './chars.ts';
 import { UpstreamError } from './errors.ts';
 
 /**
@@ -77,10 +78,6 @@ function trimOws(value: string): string {
   while (end > start && (value.charCodeAt(end - 1) === 32 || value.charCodeAt(end - 1) === 9)) end--;
   return start === 0 && end === value.length ? value : value.slice(start, end);
 }
-
-/** RFC 9110 tchar, by char code (< 128). */
-const TOKEN_CHARS = new Uint8Array(128);
-for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TOKEN_CHARS[c.charCodeAt(0)] = 1;
 
 /** End of the line starting at `from` (its CR), or the text's end; a CR must be followed by LF. */
 function lineEnd(text: string, from: number): number {
@@ -379,7 +376,7 @@ export class ResponseParser {
         const c = text.charCodeAt(i);
         if (colon === -1) {
           if (c === 58) colon = i;
-          else if (c > 127 || TOKEN_CHARS[c] !== 1) {
+          else if (c > 127 || TCHAR[c] !== 1) {
             if (c === 13) break;
             throw bad(i === pos && (c === 32 || c === 9) ? 'obsolete line folding' : 'invalid character in a header name');
           }
