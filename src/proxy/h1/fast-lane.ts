@@ -7,9 +7,10 @@ import { scanRequestHead, type SimpleRequestHead } from './request-head.ts';
 /**
  * The fast lane: berth's own server side for the commonest HTTP/1.1 request, a bodiless request in plain form (GET,
  * HEAD, DELETE ... without Content-Length or Transfer-Encoding; request-head.ts says exactly which). On this
- * machine node:http's server costs about as much CPU per request as a whole proxied exchange in nginx (its request
- * and response objects are streams, and every request goes through its C++ parser and connection tracking); a
- * request served here costs a fraction of that (README, Performance).
+ * machine node:http's server alone ("hello world") costs about as much CPU per request as a whole proxied exchange
+ * in nginx (its request and response objects are streams, and every request goes through its C++ parser and
+ * connection tracking); a proxied request served here costs ~15% less CPU than through node:http, with a p99 about
+ * a third lower (README, Performance; bench/throughput's berth-node-http row).
  *
  * Every connection starts here. The lane reads requests from the connection's buffer while they are simple, and at
  * the first request that is not (a body, `Expect`, an upgrade, HTTP/1.0, a malformed or incomplete head), hands the
