@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, maxHeaderSize, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Config } from '../config.ts';
@@ -22,9 +22,6 @@ export type PortSettings = Pick<
   Config,
   'listenAddress' | 'enableIpv6' | 'enableProxyProtocol' | 'clientHeaderTimeoutMs' | 'clientKeepAliveTimeoutMs' | 'upstreamTimeoutMs' | 'backendWaitMs' | 'fastLane'
 >;
-
-/** node:http's default maxHeaderSize: the fast lane leaves longer heads to node:http (431). */
-const MAX_HEAD_BYTES = 16 * 1024;
 
 export interface RequestHandlers {
   readonly onRequest: (req: DownstreamRequest, res: DownstreamResponse) => void;
@@ -107,7 +104,8 @@ export class PortListener {
       this.#fast = new FastLane({
         keepAliveTimeoutMs: settings.clientKeepAliveTimeoutMs,
         requestIdleTimeoutMs: requestIdleTimeoutMs(settings),
-        maxHeadBytes: MAX_HEAD_BYTES,
+        // node:http's own limit (--max-http-header-size): the lane leaves longer heads to it (431).
+        maxHeadBytes: maxHeaderSize,
         onRequest: handlers.onRequest,
         handOff: (socket) => this.#toHttp1(socket),
       });

@@ -68,7 +68,6 @@ class FastConnection implements ResponseOwner {
   readonly #socket: Socket;
   #buf: Buffer | null = null;
   #res: FastResponse | null = null;
-  #clientEnded = false;
   /** No request is read any more: the last response said close, the port is closing, or the client sent FIN. */
   #ending = false;
   #serveScheduled = false;
@@ -106,7 +105,6 @@ class FastConnection implements ResponseOwner {
    * aborted, since the client will not read its response; the connection ends either way.
    */
   readonly #onEnd = (): void => {
-    this.#clientEnded = true;
     this.#ending = true;
     this.#socket.end();
   };
@@ -199,7 +197,8 @@ class FastConnection implements ResponseOwner {
     if (this.#res !== res) return;
     this.#res = null;
     const socket = this.#socket;
-    if (res.last || this.#lane.closing || this.#clientEnded) {
+    // #ending here can only be the client's FIN (closeIfIdle never runs while a response is under way).
+    if (res.last || this.#lane.closing || this.#ending) {
       this.#ending = true;
       this.#buf = null;
       destroySoon(socket);

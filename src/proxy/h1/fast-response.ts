@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { DownstreamHeaders, DownstreamResponse } from '../downstream.ts';
+import { isToken } from './chars.ts';
 import type { SimpleRequestHead } from './request-head.ts';
 
 /**
@@ -21,7 +22,6 @@ export interface ResponseOwner {
   responseDone(res: FastResponse): void;
 }
 
-const HEADER_NAME = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
 const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const CLOSE_TOKEN = /(?:^|\W)close(?:$|\W)/i;
 const CHUNKED_LAST = /(?:^|\W)chunked\s*$/i;
@@ -109,7 +109,7 @@ export class FastResponse extends EventEmitter implements DownstreamResponse {
     let chunked = false;
     const line = (name: string, value: string | number): void => {
       const text = typeof value === 'string' ? value : String(value);
-      if (!HEADER_NAME.test(name)) throw new HeaderError('ERR_INVALID_HTTP_TOKEN', `Header name must be a valid HTTP token ["${name}"]`);
+      if (!isToken(name)) throw new HeaderError('ERR_INVALID_HTTP_TOKEN', `Header name must be a valid HTTP token ["${name}"]`);
       if (INVALID_VALUE.test(text)) throw new HeaderError('ERR_INVALID_CHAR', `Invalid character in header content ["${name}"]`);
       head += `${name}: ${text}\r\n`;
       switch (name.length) {
