@@ -2,6 +2,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
+import { coalesce } from './coalesce.ts';
 import { UpstreamError } from './errors.ts';
 import { ResponseParser, type ResponseEvents } from './response-parser.ts';
 import { track, untrack } from './sweeper.ts';
@@ -163,7 +164,8 @@ export class H1Connection implements ResponseEvents {
     });
     if (this.#handler !== handler) return; // aborted at once
     this.#chunked = prepared.chunked;
-    this.#socket.write(prepared.head, 'latin1');
+    // Held to the end of this event-loop turn with the other requests of the batch (coalesce.ts).
+    coalesce(this.#socket).write(prepared.head, 'latin1');
     const body = request.body;
     if (body === null) this.#requestSent = true;
     // The body is read only once connected: a refused connection leaves it untouched, so any method may be retried.

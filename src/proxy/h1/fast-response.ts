@@ -3,6 +3,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { DownstreamHeaders, DownstreamResponse } from '../downstream.ts';
 import { isToken } from './chars.ts';
+import { coalesce } from './coalesce.ts';
 import type { SimpleRequestHead } from './request-head.ts';
 
 /**
@@ -207,12 +208,13 @@ export class FastResponse extends EventEmitter implements DownstreamResponse {
     if (socket.destroyed) {
       // nothing to write to
     } else if (!this.#headWritten && !this.#chunked && (body === undefined || body.length <= COPY_LIMIT)) {
-      // The common case, a whole small response: head and body in one buffer, one write (no cork, no writev).
+      // The common case, a whole small response: head and body in one buffer, one write (no writev), held to the
+      // end of this event-loop turn with the other answers of the batch (coalesce.ts).
       this.#headWritten = true;
-      if (body === undefined) socket.write(this.#head as string, 'latin1');
-      else socket.write(withHead(this.#head as string, body));
+      if (body === undefined) coalesce(socket).write(this.#head as string, 'latin1');
+      else coalesce(socket).write(withHead(this.#head as string, body));
     } else {
-      socket.cork();
+      coalesce(socket).cork();
       if (!this.#headWritten) {
         socket.write(this.#head as string, 'latin1');
         this.#headWritten = true;
