@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { NODE_FLAGS } from '../src/node-flags.ts';
 import { freePort } from '../test/support/free-port.ts';
 export { freePort };
 
@@ -140,7 +141,8 @@ export function startBerthPlane(
   extraEnv: Record<string, string> = {},
   script = new URL('./throughput-plane.ts', import.meta.url).pathname,
 ): Proc {
-  const args = ['--import', 'tsx', script, mode, String(port), String(backendPort), join(dir, `berth-${mode}-${port}`), JSON.stringify(extraEnv)];
+  // berth's own Node flags (the image's ENTRYPOINT, `npm start`): the plane runs as shipped.
+  const args = [...NODE_FLAGS, '--import', 'tsx', script, mode, String(port), String(backendPort), join(dir, `berth-${mode}-${port}`), JSON.stringify(extraEnv)];
   return spawnPinned(`berth-${mode}`, cpu, process.execPath, args, port, join(dir, `berth-${mode}-${port}.stderr`));
 }
 
