@@ -91,6 +91,11 @@ export class PortListener {
   readonly #servers: NetServer[] = [];
   readonly #sockets = new Set<Socket>();
   readonly #pending = new Set<Socket>();
+  /**
+   * node:http's connections, each with its `bytesRead` when its last response finished (undefined before the first):
+   * a connection is idle when nothing was read since and no response is being written (#closeIdleHttp1).
+   */
+  readonly #http1Sockets = new Map<Socket, number | undefined>();
   #drained: Promise<void> | undefined;
   #onDrained: (() => void) | undefined;
   #closing = false;
@@ -100,6 +105,12 @@ export class PortListener {
     this.#settings = settings;
     this.#log = log;
     this.#http1 = createHttp1Server(settings, handlers);
+    this.#http1.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+      const socket = req.socket;
+      res.once('finish', () => {
+        if (this.#http1Sockets.has(socket)) this.#http1Sockets.set(socket, socket.bytesRead);
+      });
+    });
     if (settings.fastLane) {
       this.#fast = new FastLane({
         keepAliveTimeoutMs: settings.clientKeepAliveTimeoutMs,
@@ -187,6 +198,8 @@ export class PortListener {
 
   /** node:http's server takes the connection (from the fast lane, or directly with BERTH_FAST_LANE=false). */
   #toHttp1(socket: Socket): void {
+    this.#http1Sockets.set(socket, undefined);
+    socket.once('close', () => this.#http1Sockets.delete(socket));
     this.#http1.emit('connection', socket);
     socket.resume(); // flushes the bytes put back in the read buffer to the HTTP parser
   }
@@ -223,19 +236,36 @@ export class PortListener {
       if (res !== undefined && res !== null && !res.headersSent) res.setHeader('connection', 'close');
     }
     this.#http1.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => res.setHeader('connection', 'close'));
-    this.#http1.close();
     this.#fast?.close();
     this.#h2.closeGracefully();
-    // Keep-alive connections whose response was under way when the close began become idle later: sweep them.
-    const sweeper = setInterval(() => this.#http1.closeIdleConnections(), 100);
+    // Idle keep-alive connections close now; those whose response was under way when the close began become idle
+    // later: sweep them. Not node:http's closeIdleConnections (nor its close(), which calls it): it destroys a
+    // connection whose response is finished but still being flushed to a slow reader, cutting the response short.
+    this.#closeIdleHttp1();
+    const sweeper = setInterval(() => this.#closeIdleHttp1(), 100);
     return new Promise<void>((resolve) => {
       const done = (): void => {
         clearInterval(sweeper);
+        this.#http1.close(); // no connection left: this only stops its connection checks (an interval)
         resolve();
       };
       if (this.#sockets.size === 0) done();
       else this.#onDrained = done;
     });
+  }
+
+  /**
+   * Closes node:http's idle connections: no response being written or flushed (`_httpMessage`, node:http's own
+   * field, is cleared once the last byte was handed to the kernel), nothing read since the last response finished
+   * (no next request started, no upgrade), nothing left in the socket's buffer.
+   */
+  #closeIdleHttp1(): void {
+    for (const [socket, readAtFinish] of this.#http1Sockets) {
+      const res = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+      if (res !== undefined && res !== null) continue;
+      if (readAtFinish === undefined || readAtFinish !== socket.bytesRead || socket.writableLength > 0) continue;
+      socket.destroy();
+    }
   }
 
   #forceClose(): void {
