@@ -5,8 +5,8 @@ import type { Duplex } from 'node:stream';
  * (h1/connection.ts) and the finished response to the client (the fast lane's FastResponse.end).
  *
  * `coalesce(socket)` corks the socket and queues it; every queued socket is uncorked once the poll phase has run all
- * the I/O callbacks of this turn (setImmediate), or earlier when MAX_BATCH sockets are waiting (below). Each socket still
- * gets one write syscall per turn; what changes is when the peers learn about them. Written at once, each write
+ * the I/O callbacks of this turn (setImmediate), or earlier when MAX_BATCH sockets are waiting (below). Each socket
+ * still gets one write syscall per turn; what changes is when the peers learn about them. Written at once, each write
  * wakes a peer that went back to sleep since the last one (on this machine a wake-up across cores is the largest
  * single kernel cost of a proxied request: ~15% of berth's CPU in sock_def_readable); written at the end of the
  * batch, the backend and the clients are woken once for many requests and berth's next epoll_wait returns more
@@ -22,9 +22,9 @@ import type { Duplex } from 'node:stream';
 /**
  * Queued sockets are flushed as soon as this many wait, not only at the end of the turn: the backend starts on the
  * first requests of a large batch while berth reads the rest, and the first writes of a very large batch (thousands
- * of connections readable at once) do not wait for all of it. Measured against flushing at 64 (never reached at 50
- * connections), interleaved rounds: 17.2k vs 14.8k and 20.6k vs 18.7k req/s, p99 2.24x vs 2.48x and 2.28x vs 2.44x
- * nginx's; 16 was as fast as 32 with a worse p99.
+ * of connections readable at once) do not wait for all of it. Measured against 64, interleaved rounds at 50
+ * connections: 17.2k vs 14.8k and 20.6k vs 18.7k req/s, p99 2.24x vs 2.48x and 2.28x vs 2.44x nginx's; 16 was as fast
+ * as 32 with a worse p99.
  */
 export const MAX_BATCH = 32;
 
