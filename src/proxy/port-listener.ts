@@ -231,7 +231,7 @@ export class PortListener {
     for (const socket of this.#pending) socket.destroy();
     // Responses still under way on keep-alive connections end with `Connection: close` (as nginx's closing workers
     // do). `_httpMessage` is the response node:http is writing on a socket; its own closeIdleConnections reads it too.
-    for (const socket of this.#sockets) {
+    for (const socket of this.#http1Sockets.keys()) {
       const res = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
       if (res !== undefined && res !== null && !res.headersSent) res.setHeader('connection', 'close');
     }

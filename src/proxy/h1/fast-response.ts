@@ -205,23 +205,23 @@ export class FastResponse extends EventEmitter implements DownstreamResponse {
     this.writableEnded = true;
     const socket = this.#socket;
     const body = this.#hasBody && chunk !== undefined && chunk.length > 0 ? chunk : undefined;
-    if (socket.destroyed) {
-      // nothing to write to
-    } else if (!this.#headWritten && !this.#chunked && (body === undefined || body.length <= COPY_LIMIT)) {
-      // The common case, a whole small response: head and body in one buffer, one write (no writev), held to the
-      // end of this event-loop turn with the other answers of the batch (coalesce.ts).
-      this.#headWritten = true;
-      if (body === undefined) coalesce(socket).write(this.#head as string, 'latin1');
-      else coalesce(socket).write(withHead(this.#head as string, body));
-    } else {
-      coalesce(socket).cork();
-      if (!this.#headWritten) {
-        socket.write(this.#head as string, 'latin1');
+    if (!socket.destroyed) {
+      // Corked to the end of this event-loop turn with the other answers of the batch (coalesce.ts): whatever is
+      // written below goes out in one write.
+      coalesce(socket);
+      if (!this.#headWritten && !this.#chunked && (body === undefined || body.length <= COPY_LIMIT)) {
+        // The common case, a whole small response: head and body in one buffer (no writev).
         this.#headWritten = true;
+        if (body === undefined) socket.write(this.#head as string, 'latin1');
+        else socket.write(withHead(this.#head as string, body));
+      } else {
+        if (!this.#headWritten) {
+          socket.write(this.#head as string, 'latin1');
+          this.#headWritten = true;
+        }
+        if (body !== undefined) this.#writeBody(body);
+        if (this.#chunked) socket.write('0\r\n\r\n', 'latin1');
       }
-      if (body !== undefined) this.#writeBody(body);
-      if (this.#chunked) socket.write('0\r\n\r\n', 'latin1');
-      socket.uncork();
     }
     this.writableFinished = true;
     this.#closed = true;

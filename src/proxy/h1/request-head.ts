@@ -16,7 +16,7 @@
  */
 
 import { METHODS } from 'node:http';
-import { TCHAR } from './chars.ts';
+import { HEAD_END, TCHAR } from './chars.ts';
 
 /** A request the fast lane serves. */
 export interface SimpleRequestHead {
@@ -54,7 +54,6 @@ for (let c = 128; c <= 255; c++) VALUE[c] = 1;
 const SIMPLE_METHODS = new Set(METHODS.filter((m) => m !== 'CONNECT' && m !== 'PRI'));
 
 const HTTP11 = Buffer.from(' HTTP/1.1\r\n', 'latin1');
-const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 
 /** `close` as a token of a Connection value (case-insensitive), as node:http reads it. */
 const CLOSE_TOKEN = /(?:^|[\s,])close(?:$|[\s,])/i;

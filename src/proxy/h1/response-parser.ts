@@ -1,4 +1,4 @@
-import { TCHAR } from './chars.ts';
+import { HEAD_END, TCHAR } from './chars.ts';
 import { UpstreamError } from './errors.ts';
 
 /**
@@ -43,7 +43,6 @@ const TRAILERS = 6;
 const UNTIL_CLOSE = 7;
 const DEAD = 8;
 
-const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 const BARE_LF_HEAD_END = Buffer.from('\n\n', 'latin1');
 const DIGITS = /^[0-9]{1,15}$/;
 /** `size[ext]\r`: chunk size in hex (at most 13 digits: below 2^53), optional extensions, CR (the LF was cut). */
