@@ -1,4 +1,4 @@
-/** wrk runs and result tables for bench/throughput. */
+/** wrk runs, round order, result tables and the issue-#7 verdict for bench/throughput. */
 import { execFile } from 'node:child_process';
 import { request } from 'node:http';
 import { promisify } from 'node:util';
@@ -97,10 +97,15 @@ function pct(a: number, b: number | undefined): string {
   return b === undefined || Number.isNaN(b) || b === 0 ? '-' : `${Math.round((100 * a) / b)}%`;
 }
 
+/** a/b per round (NaN where either is missing). */
+function perRound(a: readonly number[], b: readonly number[]): number[] {
+  return a.map((v, i) => v / (b[i] ?? Number.NaN));
+}
+
 /** Median over rounds of a/b measured in the same round (robust to the machine's drift between rounds). */
 function roundRatio(a: readonly number[], b: readonly number[] | undefined): number {
   if (b === undefined) return Number.NaN;
-  return median(a.map((v, i) => v / (b[i] ?? Number.NaN)));
+  return median(perRound(a, b));
 }
 
 /** Markdown table: ratios to `nginxRef` (the row named so) and to `direct`. */
@@ -118,5 +123,55 @@ export function formatRows(rows: readonly Row[], nginxRef: string): string {
         `${pct(r.rps, nginx?.rps)} | ${pct(roundRatio(r.rounds, nginx?.rounds), 1)} | ${p99x} | ${pct(r.rps, direct?.rps)} | ${r.cpuUsPerRequest.toFixed(1)} | ${Math.round(1e6 / r.cpuUsPerRequest)} | ${pct(nginx?.cpuUsPerRequest ?? Number.NaN, r.cpuUsPerRequest)} | ${r.errors} | ${r.rounds.map((v) => Math.round(v)).join(' ')} |`,
     );
   }
+  return lines.join('\n');
+}
+
+export const PAIR_NODE = 'berth-node';
+export const PAIR_NGINX = 'nginx-ka256';
+
+/**
+ * The order of `paths` in round `round`: a rotation by `round` (each path takes every position in turn), except that
+ * nginx-ka256 runs right next to berth-node (just before it in even rounds, just after in odd ones) when both are
+ * there, so their same-round ratio compares runs seconds apart, not a whole round apart.
+ */
+export function roundOrder(paths: readonly string[], round: number): string[] {
+  const order = paths.map((_, i) => paths[(i + round) % paths.length] as string);
+  if (!order.includes(PAIR_NODE) || !order.includes(PAIR_NGINX)) return order;
+  const rest = order.filter((p) => p !== PAIR_NGINX);
+  const at = rest.indexOf(PAIR_NODE) + (round % 2 === 0 ? 0 : 1);
+  rest.splice(at, 0, PAIR_NGINX);
+  return rest;
+}
+
+/** `value` with `digits` decimals, one more while it rounds onto `threshold` (so 49.7% never prints as 50%). */
+function shown(value: number, threshold: number, digits: number): string {
+  let d = digits;
+  while (d < 4 && value !== threshold && Number(value.toFixed(d)) === threshold) d++;
+  return value.toFixed(d);
+}
+
+function met(ok: boolean, ratio: number): string {
+  if (Number.isNaN(ratio)) return 'no data';
+  return ok ? 'met' : 'not met';
+}
+
+/**
+ * The issue-#7 targets, berth-node vs nginx-ka256 from the same rounds: requests/s at least 50% of nginx's, p99 at
+ * most 2x nginx's (medians of the per-round ratios). One line naming the paths needed when a row is missing.
+ */
+export function targetVerdict(node: Row | undefined, nginx: Row | undefined): string {
+  if (node === undefined || nginx === undefined) return `targets (issue #7): need both the ${PAIR_NODE} and ${PAIR_NGINX} paths`;
+  const rps = perRound(node.rounds, nginx.rounds);
+  const p99 = perRound(node.p99Rounds, nginx.p99Rounds);
+  const rpsRatio = median(rps);
+  const p99Ratio = median(p99);
+  const n = rps.filter((v) => Number.isFinite(v)).length;
+  const lines = [
+    `targets (issue #7), ${PAIR_NODE} vs ${PAIR_NGINX}, median of same-round ratios over ${n} rounds:`,
+    `  requests/s ${shown(100 * rpsRatio, 50, 0)}% of nginx (target >= 50%): ${met(rpsRatio >= 0.5, rpsRatio)}`.padEnd(60) +
+      `  per round: ${rps.map((v) => (Number.isNaN(v) ? '-' : Math.round(100 * v))).join(' ')}`,
+    `  p99 ${shown(p99Ratio, 2, 2)}x nginx's (target <= 2x): ${met(p99Ratio <= 2, p99Ratio)}`.padEnd(60) + `  per round: ${p99.map((v) => (Number.isNaN(v) ? '-' : v.toFixed(2))).join(' ')}`,
+  ];
+  if (node.errors > 0 || nginx.errors > 0) lines.push(`  errors (socket + non-2xx/3xx): ${PAIR_NODE} ${node.errors}, ${PAIR_NGINX} ${nginx.errors}`);
   return lines.join('\n');
 }

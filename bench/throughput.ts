@@ -11,17 +11,22 @@
  *   berth-node-http (on request) berth's Node data plane with BERTH_FAST_LANE=false: every request through
  *                   node:http's server (the measurement behind the fast lane, src/proxy/h1/fast-lane.ts)
  * with the same backend (a 1-worker nginx on 127.0.0.1 answering 100 bytes) and the same load (wrk -t1 -cN), in
- * interleaved rounds; medians are reported. Pinning: every proxy on cpu0, wrk and the backend on cpu1 (`taskset`;
- * nginx workers inherit it). berth's planes are driven through their module API with a hand-built routing table
- * (bench/throughput-plane.ts): Docker discovery is not on the request path.
+ * interleaved rounds (the order rotates per round); medians are reported. berth-node and nginx-ka256 always run back
+ * to back (nginx-ka256 first in even rounds, second in odd ones: roundOrder in bench/throughput-wrk.ts), so their
+ * same-round ratios compare runs seconds apart (this VM has slow phases of several seconds that hit Node harder than
+ * nginx); after the table, targetVerdict prints whether the issue-#7 targets (requests/s >= 50% of nginx-ka256's,
+ * p99 <= 2x) are met, from the medians of those same-round ratios. Pinning: every proxy on cpu0, wrk and the
+ * backend on cpu1 (`taskset`; nginx workers inherit it). berth's planes are driven through their module API with a
+ * hand-built routing table (bench/throughput-plane.ts): Docker discovery is not on the request path.
  *
- *   npm run bench:throughput [-- --rounds 5 --duration 5 --connections 50 --paths direct,berth-node,...
+ *   npm run bench:throughput [-- --rounds 9 --duration 4 --connections 50 --paths direct,berth-node,...
  *                               --rss-seconds 60 --workers 2 --before /tmp/old-checkout]
  *
  * `--rss-seconds N` (default 60, 0 skips) then runs the Node plane N s under wrk load plus clients aborting requests
- * midway (bench/throughput-abort.ts) and prints its RSS at start, middle and end. `--workers N` adds a berth-node-wN
- * path (BERTH_WORKERS=N, proxy on cpu0+cpu1, unpinned from the load: report it apart). `--before DIR` adds
- * berth-node-before: the Node plane of another checkout (its src/ and bench/throughput-plane.ts), for before/after.
+ * midway (bench/throughput-abort.ts) and prints its RSS at start, middle and end, and the change middle -> end in MB
+ * and %. `--workers N` adds a berth-node-wN path (BERTH_WORKERS=N, proxy on cpu0+cpu1, unpinned from the load: report
+ * it apart). `--before DIR` adds berth-node-before: the Node plane of another checkout (its src/ and
+ * bench/throughput-plane.ts), for before/after.
  * Runs nothing in Docker. On this shared machine: `flock /tmp/berth-e2e.lock npm run bench:throughput`.
  */
 import { execFile } from 'node:child_process';
@@ -31,7 +36,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { freePort, startBackend, startBerthPlane, startMinimal, startPlainNginx, treeCpuSeconds, treeRssMb, type Proc } from './throughput-servers.ts';
-import { formatRows, median, waitFor200, wrk, type Row, type WrkResult } from './throughput-wrk.ts';
+import { formatRows, median, PAIR_NGINX, PAIR_NODE, roundOrder, targetVerdict, waitFor200, wrk, type Row, type WrkResult } from './throughput-wrk.ts';
 
 const PROXY_CPU = '0';
 const LOAD_CPU = '1';
@@ -39,8 +44,8 @@ const ALL_PATHS = ['direct', 'berth-node', 'berth-nginx', 'nginx-proxy', 'nginx-
 
 const { values } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '5' },
-    duration: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '9' },
+    duration: { type: 'string', default: '4' },
     connections: { type: 'string', default: '50' },
     paths: { type: 'string', default: ALL_PATHS.join(',') },
     'rss-seconds': { type: 'string', default: '60' },
@@ -119,7 +124,7 @@ async function main(): Promise<void> {
   const backend = startBackend(dir, LOAD_CPU, backendPort);
   procs.push(backend);
   console.log(`pinning: proxies on cpu${PROXY_CPU} (taskset -c ${PROXY_CPU}; nginx workers inherit it), wrk and the backend on cpu${LOAD_CPU}`);
-  console.log(`load: wrk -t1 -c${connections} -d${durationS}s, ${rounds} interleaved rounds (order rotates per round), medians`);
+  console.log(`load: wrk -t1 -c${connections} -d${durationS}s, ${rounds} interleaved rounds (order rotates per round, ${PAIR_NODE} and ${PAIR_NGINX} back to back), medians`);
   console.log(`node ${process.version}; ${await describeMachine()}`);
   const servers = new Map<string, Proc | undefined>();
   for (const path of paths) servers.set(path, await startPath(path, path === 'direct' ? backendPort : backendPort));
@@ -129,8 +134,7 @@ async function main(): Promise<void> {
   // Warm-up: JIT, pools and nginx keepalive caches.
   for (const path of paths) await wrk(servers.get(path)?.port ?? backendPort, { cpu: LOAD_CPU, connections, durationS: 2 });
   for (let round = 0; round < rounds; round++) {
-    const order = paths.map((_, i) => paths[(i + round) % paths.length] as string);
-    for (const path of order) {
+    for (const path of roundOrder(paths, round)) {
       const proc = servers.get(path);
       const cpuPid = proc?.child.pid ?? backend.child.pid ?? 0;
       const cpuBefore = treeCpuSeconds(cpuPid);
@@ -165,10 +169,15 @@ async function main(): Promise<void> {
       cpuUsPerRequest: median(cpuUs.get(path) ?? []),
     };
   });
-  console.log(`\n${formatRows(rows, 'nginx-ka256')}\n`);
+  console.log(`\n${formatRows(rows, PAIR_NGINX)}\n`);
+  console.log(`${targetVerdict(rows.find((r) => r.path === PAIR_NODE), rows.find((r) => r.path === PAIR_NGINX))}\n`);
   console.log(`after: ${await describeMachine()}`);
   for (const path of paths) if (path !== 'berth-node') await servers.get(path)?.stop();
   if (rssSeconds > 0) await rssFlatness(servers.get('berth-node') ?? (await startPath('berth-node', backendPort)), backendPort);
+}
+
+function signed(v: number, digits: number): string {
+  return `${v >= 0 ? '+' : ''}${v.toFixed(digits)}`;
 }
 
 async function rssFlatness(node: Proc | undefined, backendPort: number): Promise<void> {
@@ -183,12 +192,16 @@ async function rssFlatness(node: Proc | undefined, backendPort: number): Promise
   const load = wrk(node.port, { cpu: LOAD_CPU, connections, durationS: rssSeconds });
   const [abortOut, loadResult] = await Promise.all([aborts, load]);
   clearInterval(sampler);
+  const sampleAt = (fraction: number): { t: number; mb: number } | undefined => samples[Math.min(samples.length - 1, Math.floor(fraction * (samples.length - 1)))];
   const at = (fraction: number): string => {
-    const s = samples[Math.min(samples.length - 1, Math.floor(fraction * (samples.length - 1)))];
+    const s = sampleAt(fraction);
     return s === undefined ? '-' : `${s.mb.toFixed(1)} MB @${s.t.toFixed(0)}s`;
   };
   const mbs = samples.map((s) => s.mb);
+  const [mid, end] = [sampleAt(0.5), sampleAt(1)];
+  const change = mid === undefined || end === undefined ? '-' : `${signed(end.mb - mid.mb, 1)} MB (${signed((100 * (end.mb - mid.mb)) / mid.mb, 1)}%)`;
   console.log(`RSS start ${at(0)}, middle ${at(0.5)}, end ${at(1)}; min ${Math.min(...mbs).toFixed(1)} MB, max ${Math.max(...mbs).toFixed(1)} MB`);
+  console.log(`RSS middle -> end: ${change}`);
   console.log(`wrk during it: ${Math.round(loadResult.rps)} req/s, p99 ${loadResult.p99Ms} ms, errors ${loadResult.errors}; aborting clients: ${abortOut.stdout.trim()}`);
   await waitFor200(node.port, 'berth-node after the abort run', 5000);
   console.log(`after the run: ${treeRssMb(pid).toFixed(1)} MB, still answering 200; backend port ${backendPort}`);
