@@ -191,9 +191,11 @@ export class RequestHandler {
       head,
       address,
       port,
+      tls: selection.route?.proto === 'https',
       upstream: key,
       requestHead: requestHead(),
-      // Only connect-phase failures are retried: after the connect, the client's bytes may be on their way.
+      // Only connect-phase failures (a failed TLS handshake included) are retried: after the connect (the handshake),
+      // the client's bytes may be on their way.
       onFailure: (error) => {
         exchange?.attempt(key, upstreamFailure(error, key).status, started);
         const failure = classifyFailure(error, false);
@@ -242,12 +244,17 @@ export class RequestHandler {
   }
 }
 
-/** The upgrade tunnel speaks plain TCP: a protocol switch to an https (or gRPC) backend is answered 502. */
+const TUNNEL_PROTOS: ReadonlySet<string> = new Set(['http', 'https']);
+
+/**
+ * The upgrade tunnel speaks HTTP/1.1 over TCP or TLS: a protocol switch reaches `http` and `https` backends. Any
+ * other proto is answered 502 (select.ts already refuses gRPC over HTTP/1 and uwsgi/fastcgi; this is the backstop).
+ */
 function upgradeSelection(selection: Selection): Selection {
-  if (selection.kind !== 'upstream' || selection.route === undefined || selection.route.proto === 'http') return selection;
+  if (selection.kind !== 'upstream' || selection.route === undefined || TUNNEL_PROTOS.has(selection.route.proto)) return selection;
   const route = selection.route;
   const where = `host ${JSON.stringify(selection.vhost?.hostname ?? '')} path ${JSON.stringify(route.path)}`;
-  return { kind: 'error', error: proxyError('PROTO_UNSUPPORTED', `${where} speaks ${route.proto}: berth cannot tunnel a protocol switch (WebSocket) to it yet`) };
+  return { kind: 'error', error: proxyError('PROTO_UNSUPPORTED', `${where} speaks ${route.proto}: berth tunnels a protocol switch (WebSocket) to http and https backends only`) };
 }
 
 function ignore(): void {

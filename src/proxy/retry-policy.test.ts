@@ -14,6 +14,7 @@ describe('retry policy', () => {
     // code, method, bodyTouched, responseStarted, retried
     ['ECONNREFUSED', 'POST', false, false, true],
     ['UPSTREAM_CONNECT_TIMEOUT', 'PATCH', false, false, true],
+    ['UPSTREAM_TLS_HANDSHAKE', 'POST', false, false, true],
     ['UPSTREAM_CLOSED', 'GET', false, false, true],
     ['ECONNRESET', 'DELETE', false, false, true],
     ['ECONNRESET', 'POST', false, false, false],
@@ -30,6 +31,7 @@ describe('retry policy', () => {
   it('feeds only connection-level failures to the circuit breaker', () => {
     assert.equal(isConnectionFailure(classifyFailure(err('ECONNREFUSED'), false)), true);
     assert.equal(isConnectionFailure(classifyFailure(err('ECONNRESET'), false)), true);
+    assert.equal(isConnectionFailure(classifyFailure(err('UPSTREAM_TLS_HANDSHAKE'), false)), true);
     assert.equal(isConnectionFailure(classifyFailure(err('UPSTREAM_TIMEOUT'), false)), false);
   });
 });

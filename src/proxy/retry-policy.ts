@@ -2,8 +2,9 @@
  * When a failed upstream attempt may be tried again on another backend. The rule is the one that never sends a
  * request twice where that could matter:
  *
- * - `not-sent`: the connection was never established (refused, unreachable, connect timeout). Nothing left berth,
- *   so any method may be retried.
+ * - `not-sent`: the connection was never established (refused, unreachable, connect timeout, or a TLS handshake
+ *   that failed before the request was written: UPSTREAM_TLS_HANDSHAKE, upgrade-tunnel.ts). Nothing left berth, so
+ *   any method may be retried.
  * - `no-response`: the connection broke (reset, closed) after the request may have been written, before any byte of
  *   the response. Retried only for idempotent methods (RFC 9110 section 9.2.2), like nginx's `proxy_next_upstream`
  *   without `non_idempotent`. This is also the keep-alive race (the backend closes an idle socket while berth reuses
@@ -15,7 +16,7 @@
 
 export type FailureClass = 'not-sent' | 'no-response' | 'late';
 
-const NOT_SENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'UPSTREAM_CONNECT_TIMEOUT', 'UPSTREAM_POOL_CLOSED']);
+const NOT_SENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'UPSTREAM_CONNECT_TIMEOUT', 'UPSTREAM_POOL_CLOSED', 'UPSTREAM_TLS_HANDSHAKE']);
 const NO_RESPONSE = new Set(['UPSTREAM_CLOSED', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 

@@ -1,11 +1,15 @@
 import { connect, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { connect as tlsConnect } from 'node:tls';
 
 /**
- * Protocol-switch (WebSocket) tunnels: a raw TCP connection to the upstream, the rewritten request head written on
- * it, then bytes piped both ways; the upstream's `101` (or any other answer) goes back to the client untouched.
- * Until the upstream has answered, time is bounded (connect timeout, then answer timeout) and a failure is reported
- * to `onFailure` while nothing has been written to the client yet, so the caller can still answer 502/504. After the
+ * Protocol-switch (WebSocket) tunnels: a raw TCP connection to the upstream (TLS for `https` routes, set up as the
+ * HTTP/1 client does it: nginx's proxy_ssl defaults, no certificate check, no SNI for the IP addresses berth dials,
+ * ALPN http/1.1 only), the rewritten request head written on it, then bytes piped both ways; the upstream's `101`
+ * (or any other answer) goes back to the client untouched. Until the upstream has answered, time is bounded
+ * (connect timeout, covering the TLS handshake, then answer timeout) and a failure is reported to `onFailure` while
+ * nothing has been written to the client yet, so the caller can still answer 502/504; a failed TLS handshake is
+ * reported as a TunnelHandshakeError (nothing was sent: retry-policy.ts may try another upstream). After the
  * switch there is no idle timeout (WebSockets may be silent for hours) but TCP keep-alive is on, and the two sockets
  * live and die together. Table changes do not touch tunnels; a tunnel whose upstream starts draining (its container
  * got its stop signal) is given a grace period, then closed (`drain`).
@@ -23,6 +27,8 @@ export interface TunnelRequest {
   readonly head: Buffer;
   readonly address: string;
   readonly port: number;
+  /** Speak TLS to the upstream (an `https` route). */
+  readonly tls: boolean;
   /** upstreamKey of the backend (draining is decided per key). */
   readonly upstream: string;
   /** Serialised request head for the upstream. */
@@ -31,11 +37,29 @@ export interface TunnelRequest {
   readonly onFailure: (err: Error) => void;
 }
 
+/**
+ * No connection (TCP, and TLS handshake for https) within the connect timeout: UPSTREAM_CONNECT_TIMEOUT, nothing was
+ * sent, retried like an HTTP request's connect timeout; no answer within the answer timeout: ETIMEDOUT (the
+ * backend may be working on it: never retried). Both are a 504.
+ */
 export class TunnelTimeoutError extends Error {
-  readonly code = 'ETIMEDOUT';
-  constructor(what: string) {
+  readonly code: 'UPSTREAM_CONNECT_TIMEOUT' | 'ETIMEDOUT';
+  constructor(what: 'connect' | 'answer') {
     super(`upstream ${what} timed out`);
     this.name = 'TunnelTimeoutError';
+    this.code = what === 'connect' ? 'UPSTREAM_CONNECT_TIMEOUT' : 'ETIMEDOUT';
+  }
+}
+
+/**
+ * The TLS handshake with the upstream failed (it may speak plain HTTP on that port, or refuse the handshake). The
+ * request head is written only once the handshake is done, so nothing was sent: retried like a refused connection.
+ */
+export class TunnelHandshakeError extends Error {
+  readonly code = 'UPSTREAM_TLS_HANDSHAKE';
+  constructor(cause: Error) {
+    super(`TLS handshake with the upstream failed: ${cause.message.trim()}`, { cause });
+    this.name = 'TunnelHandshakeError';
   }
 }
 
@@ -50,6 +74,8 @@ class Tunnel {
   #timer: NodeJS.Timeout | undefined;
   #answered = false;
   #failed = false;
+  /** TCP connected, TLS handshake not done yet: a failure now is a handshake failure. */
+  #handshaking = false;
 
   constructor(request: TunnelRequest, settings: TunnelSettings, onEnd: (t: Tunnel) => void) {
     this.#request = request;
@@ -58,16 +84,24 @@ class Tunnel {
     const { client } = request;
     // node:http armed the server's idle timeout on this socket; the tunnel has its own rules.
     if (client instanceof Socket) client.setTimeout(0);
-    this.upstream = connect({ host: request.address, port: request.port, noDelay: true });
+    const options = { host: request.address, port: request.port };
+    if (request.tls) {
+      // tls.connect ignores the `noDelay` option (Node 20): set it on the socket, as the HTTP/1 client does.
+      this.upstream = tlsConnect({ ...options, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }).setNoDelay(true);
+      this.upstream.once('connect', () => (this.#handshaking = true));
+      this.upstream.once('secureConnect', () => this.#onConnect());
+    } else {
+      this.upstream = connect({ ...options, noDelay: true });
+      this.upstream.once('connect', () => this.#onConnect());
+    }
     this.#arm(new TunnelTimeoutError('connect'), settings.connectTimeoutMs);
-    this.upstream.once('connect', () => this.#onConnect());
     // upstream -> client is piped only once the upstream answered: before that, its end must not end the client,
     // which still has to receive the 502/504.
     this.upstream.once('data', (chunk: Buffer) => this.#onAnswer(chunk));
-    this.upstream.on('error', (err) => this.#fail(err));
+    this.upstream.on('error', (err) => this.#fail(this.#connectPhaseError(err)));
     this.upstream.once('close', () => {
       if (this.#answered) this.destroy();
-      else this.#fail(new Error('upstream closed the connection before answering'));
+      else this.#fail(this.#connectPhaseError(new Error('upstream closed the connection before answering')));
     });
     client.on('error', this.#onClientGone);
     client.once('close', this.#onClientGone);
@@ -88,7 +122,12 @@ class Tunnel {
     this.#timer = timeout === undefined ? undefined : setTimeout(() => this.#fail(timeout), ms);
   }
 
+  #connectPhaseError(err: Error): Error {
+    return this.#handshaking ? new TunnelHandshakeError(err) : err;
+  }
+
   #onConnect(): void {
+    this.#handshaking = false;
     const { client, requestHead, head } = this.#request;
     this.#arm(new TunnelTimeoutError('answer'), this.#settings.answerTimeoutMs);
     this.upstream.setKeepAlive(true, KEEPALIVE_DELAY_MS);

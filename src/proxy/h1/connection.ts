@@ -105,6 +105,8 @@ export class H1Connection implements ResponseEvents {
   #handler: UpstreamHandler | null = null;
   #request: UpstreamRequest | null = null;
   #connected = false;
+  /** TLS: the TCP connection is up, the handshake is not done yet (#handshakeFailure). */
+  #handshaking = false;
   #closed = false;
   /** The request (head and body) was written completely. */
   #requestSent = false;
@@ -127,6 +129,7 @@ export class H1Connection implements ResponseEvents {
     const options = { host: owner.host, port: owner.port };
     if (owner.tls) {
       this.#socket = tlsConnect({ ...options, rejectUnauthorized: false }).once('secureConnect', this.#onConnected);
+      this.#socket.once('connect', () => (this.#handshaking = true));
       this.#socket.on('data', this.#onData);
     } else {
       // Plain sockets are read through net's `onread` (no Readable stream, no nextTick per read): measured +4%
@@ -246,6 +249,7 @@ export class H1Connection implements ResponseEvents {
 
   readonly #onConnected = (): void => {
     this.#connected = true;
+    this.#handshaking = false;
     this.#lastActivity = performance.now();
     const body = this.#request?.body;
     if (body != null) this.#pumpBody(body);
@@ -275,6 +279,11 @@ export class H1Connection implements ResponseEvents {
   };
 
   readonly #onEnd = (): void => {
+    const handshake = this.#handler === null ? undefined : this.#handshakeFailure();
+    if (handshake !== undefined) {
+      this.#fail(handshake);
+      return;
+    }
     if (this.#handler !== null && this.#paused) {
       this.#eof = true; // bytes before the FIN still wait in the paused parser
       return;
@@ -291,15 +300,26 @@ export class H1Connection implements ResponseEvents {
   };
 
   readonly #onError = (err: Error): void => {
-    if (this.#handler !== null) this.#fail(err);
+    if (this.#handler !== null) this.#fail(this.#handshakeFailure(err) ?? err);
     else this.#close();
   };
 
   readonly #onClose = (): void => {
     if (this.#handler !== null && this.#paused && this.#eof) return; // see #onEnd: the resume finishes the exchange
-    if (this.#handler !== null) this.#fail(new UpstreamError('UPSTREAM_CLOSED', 'upstream connection closed before the response was complete'));
+    if (this.#handler !== null) this.#fail(this.#handshakeFailure() ?? new UpstreamError('UPSTREAM_CLOSED', 'upstream connection closed before the response was complete'));
     this.#close();
   };
+
+  /**
+   * A TLS connection that failed after its TCP connect and before the handshake completed (a backend speaking plain
+   * HTTP on that port, a refused handshake, a close): the request waits in the TLS socket until the handshake is
+   * done, so nothing was sent and retry-policy.ts may try another backend, as for a refused connection.
+   */
+  #handshakeFailure(cause?: Error): UpstreamError | undefined {
+    if (!this.#handshaking) return undefined;
+    const why = cause === undefined ? 'the upstream closed the connection' : cause.message.trim();
+    return new UpstreamError('UPSTREAM_TLS_HANDSHAKE', `TLS handshake with ${this.#owner.host}:${this.#owner.port} failed: ${why}`);
+  }
 
   readonly #onDrain = (): void => {
     this.#request?.body?.resume();

@@ -17,7 +17,9 @@ export type UpstreamErrorCode =
   /** The request cannot be written as HTTP/1.1 (a control character in its target). Nothing was sent. */
   | 'UPSTREAM_BAD_REQUEST'
   /** The pool was closed before the request could be sent. Nothing was sent. */
-  | 'UPSTREAM_POOL_CLOSED';
+  | 'UPSTREAM_POOL_CLOSED'
+  /** TLS (https backends): the handshake failed or the upstream closed during it. Nothing was sent. */
+  | 'UPSTREAM_TLS_HANDSHAKE';
 
 export class UpstreamError extends Error {
   readonly code: UpstreamErrorCode;

@@ -482,6 +482,36 @@ describe('H1Pool: TLS', () => {
     assert.deepEqual([up.accepted, servernames.length, pool.idle], [1, 1, 1]);
     assert.ok(!servernames[0], `SNI sent: ${String(servernames[0])}`);
   });
+
+  // A failed handshake sent nothing (the request waits in the TLS socket): retry-policy.ts may try another backend.
+  const handshakeFailures: [string, (s: Socket) => void][] = [
+    ['answers in plain HTTP', (s) => s.once('data', () => s.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'))],
+    ['closes the connection during the handshake', (s) => s.once('data', () => s.end())],
+    ['resets the connection during the handshake', (s) => s.once('data', () => s.resetAndDestroy())],
+  ];
+  for (const [what, respond] of handshakeFailures) {
+    it(`fails with UPSTREAM_TLS_HANDSHAKE when the upstream ${what}, and the request never left in the clear`, async (t) => {
+      const received: Buffer[] = [];
+      const server = createNetServer((s) => {
+        s.on('data', (chunk: Buffer) => received.push(chunk));
+        respond(s);
+      });
+      const up = await listen(t, server);
+      const pool = newPool(t, up.port, { tls: true });
+      const rec = await within(exchange(pool, { path: '/secret-path' }).done, 3000, what);
+      assert.deepEqual([rec.error?.code, rec.events, pool.connections], ['UPSTREAM_TLS_HANDSHAKE', ['connect', 'error'], 0]);
+      assert.match(rec.error?.message ?? '', /^TLS handshake with 127\.0\.0\.1:\d+ failed: /);
+      assert.ok(!Buffer.concat(received).includes('secret-path'), 'the request was not sent in the clear');
+    });
+  }
+
+  it('keeps the system code for a refused TLS connection, and UPSTREAM_CONNECT_TIMEOUT for a stalled handshake', async (t) => {
+    const refused = newPool(t, await unusedPort(), { tls: true });
+    assert.equal((await within(exchange(refused).done, 3000, 'refused')).error?.code, 'ECONNREFUSED');
+    const up = await listen(t, createNetServer(() => undefined)); // accepts, never answers the ClientHello
+    const stalled = newPool(t, up.port, { tls: true, connectTimeoutMs: 200 });
+    assert.equal((await within(exchange(stalled).done, 3000, 'stalled')).error?.code, 'UPSTREAM_CONNECT_TIMEOUT');
+  });
 });
 
 describe('H1Pool: close and destroy', () => {

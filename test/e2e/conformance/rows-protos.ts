@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { upgradeEcho } from '../http-client.ts';
 import { grpcUntil, once, routed } from './clients.ts';
 import { BOTH } from './row-helpers.ts';
 import type { PlaneSupport, Row } from './types.ts';
@@ -52,6 +53,25 @@ export const PROTO_ROWS: readonly Row[] = [
     scenario: (n) => ({
       containers: [{ key: 'app', env: { VIRTUAL_HOST: n.domain, VIRTUAL_PROTO: 'https', VIRTUAL_PORT: '443', HTTPS_PORT: '443' }, expose: [443] }],
       requests: [{ host: n.domain, path: '/s?x=1', expect: { status: 200, echo: { tls: true, servername: null, port: 443, url: '/s?x=1' } } }],
+    }),
+  },
+  {
+    id: 'virtual-proto-https-websocket',
+    section: '1.1',
+    setting: 'VIRTUAL_PROTO=https (WebSocket)',
+    nginxProxy: '`proxy_pass https://...` with the Upgrade/Connection headers: WebSocket over TLS to the backend',
+    planes: BOTH,
+    scenario: (n) => ({
+      // The echo image answers Upgrade on its HTTPS listener too (docker/echo/protocols.mjs): port 443 speaks only TLS.
+      containers: [{ key: 'app', env: { VIRTUAL_HOST: n.domain, VIRTUAL_PROTO: 'https', VIRTUAL_PORT: '443', HTTPS_PORT: '443' }, expose: [443] }],
+      requests: [{ host: n.domain, expect: { status: 200, echo: { tls: true, port: 443 } } }],
+      check: async (ctx) => {
+        const payload = Buffer.from(`websocket over TLS ${n.run}`);
+        const result = await upgradeEcho(ctx.proxy.port, n.domain, payload, { path: '/ws?x=1' });
+        assert.equal(result.status, 101, `Upgrade through the proxy: ${result.statusLine}`);
+        assert.equal(result.headers['upgrade'], 'websocket');
+        assert.equal(result.echoed.toString('latin1'), payload.toString('latin1'), 'bytes echoed through the TLS tunnel');
+      },
     }),
   },
   {
