@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import {
   downstreamResponseHeaderList,
   downstreamResponseHeaders,
+  hostHeaderProblem,
   scanHasBody,
   scanRequestHeaders,
   upstreamRequestHeaderList,
@@ -63,8 +64,18 @@ describe('upstreamRequestHeaderList', () => {
     assert.equal(scanHasBody(scanRequestHeaders(['Transfer-Encoding', 'chunked'])), true);
   });
 
-  it('takes the first Host line', () => {
-    assert.equal(scanRequestHeaders(['host', 'one', 'Host', 'two']).host, 'one');
+  it('takes the first Host line, and counts them', () => {
+    const scan = scanRequestHeaders(['host', 'one', 'Host', 'two']);
+    assert.equal(scan.host, 'one');
+    assert.equal(scan.hostLines, 2);
+  });
+
+  it('says what is wrong with the Host lines: more than one, or an empty one; none or one is fine', () => {
+    assert.equal(hostHeaderProblem(scanRequestHeaders(['Host', 'a.test'])), undefined);
+    assert.equal(hostHeaderProblem(scanRequestHeaders(['Accept', '*/*'])), undefined);
+    assert.equal(hostHeaderProblem(scanRequestHeaders(['Host', 'a.test', 'HOST', 'a.test', 'host', 'b'])), '3 Host header lines');
+    assert.equal(hostHeaderProblem(scanRequestHeaders(['Host', ''])), 'an empty Host header');
+    assert.equal(hostHeaderProblem(scanRequestHeaders(['Host', ' \t'])), 'an empty Host header');
   });
 });
 

@@ -156,6 +156,8 @@ export function serializeRequestHead(method: string, target: string, headers: Re
  */
 export interface RequestHeadScan {
   host: string | undefined;
+  /** Host header lines seen (more than one is a 400: hostHeaderProblem). */
+  hostLines: number;
   connection: string;
   upgrade: string;
   forwardedFor: string;
@@ -173,6 +175,7 @@ function joined(previous: string, value: string): string {
 export function scanRequestHeaders(raw: readonly string[]): RequestHeadScan {
   const scan: RequestHeadScan = {
     host: undefined,
+    hostLines: 0,
     connection: '',
     upgrade: '',
     forwardedFor: '',
@@ -187,7 +190,10 @@ export function scanRequestHeaders(raw: readonly string[]): RequestHeadScan {
     const value = raw[i + 1] as string;
     switch (name.length) {
       case 4:
-        if (scan.host === undefined && name.toLowerCase() === 'host') scan.host = value;
+        if (name.toLowerCase() === 'host') {
+          scan.hostLines++;
+          if (scan.host === undefined) scan.host = value;
+        }
         break;
       case 7:
         if (name.toLowerCase() === 'upgrade') scan.upgrade = joined(scan.upgrade, value);
@@ -213,6 +219,17 @@ export function scanRequestHeaders(raw: readonly string[]): RequestHeadScan {
     }
   }
   return scan;
+}
+
+/**
+ * What nginx refuses with a 400 before choosing a server, and RFC 9112 section 3.2 requires refusing: more than one
+ * Host line (which one would route the request?) or an empty one. undefined when the Host header is fine or absent
+ * (absent: node:http refuses an HTTP/1.1 request without one; an HTTP/1.0 request goes to the default server).
+ */
+export function hostHeaderProblem(scan: RequestHeadScan): string | undefined {
+  if (scan.hostLines > 1) return `${scan.hostLines} Host header lines`;
+  if (scan.host !== undefined && scan.host.trim() === '') return 'an empty Host header';
+  return undefined;
 }
 
 /** The scan's answer to "does this request carry a body" (RFC 9112 section 6.3). */

@@ -7,7 +7,7 @@ import { connectionInfo } from './connection-info.ts';
 import { headLength, type DownstreamRequest, type DownstreamResponse } from './downstream.ts';
 import { deliver, type AttemptOutcome, type DeliverySettings, type Selection, type UpstreamSelection } from './delivery.ts';
 import { attemptOutcome, forward, type ForwardResult } from './forward.ts';
-import { scanHasBody, scanRequestHeaders, serializeRequestHead, upstreamRequestHeaderList, upstreamRequestHeaders, type ForwardContext } from './forwarded-headers.ts';
+import { hostHeaderProblem, scanHasBody, scanRequestHeaders, serializeRequestHead, upstreamRequestHeaderList, upstreamRequestHeaders, type ForwardContext } from './forwarded-headers.ts';
 import { parseRequestTarget } from './request-target.ts';
 import { errorCode, proxyError, sendProxyError, upstreamFailure, writeRawProxyError, type ProxyError } from './responses.ts';
 import { classifyFailure } from './retry-policy.ts';
@@ -85,6 +85,12 @@ export class RequestHandler {
     const hasBody = scanHasBody(scan);
     const exchange = d.accessLog.enabled ? new LogRecord(req.socket) : undefined;
     if (exchange !== undefined) res.once('close', () => this.#logRequest(req, res, routed, host, uri, exchange));
+    const hostProblem = hostHeaderProblem(scan);
+    if (hostProblem !== undefined) {
+      // As nginx: a 400 that ends the connection.
+      sendProxyError(res, badHost(hostProblem), true);
+      return;
+    }
     const answer = (error: ProxyError): void => sendProxyError(res, error, d.closing() || (hasBody && !req.complete));
     if (routed === undefined) {
       answer(BAD_TARGET);
@@ -145,6 +151,11 @@ export class RequestHandler {
     socket.on('error', ignore);
     const { routed, host, uri, forwardedPort } = this.#routed(req, req.headers.host, req.url ?? '/');
     if (exchange !== undefined) socket.once('close', () => this.#logUpgrade(req, socket, routed, host, uri, exchange));
+    const hostProblem = hostHeaderProblem(scanRequestHeaders(req.rawHeaders));
+    if (hostProblem !== undefined) {
+      answer(badHost(hostProblem));
+      return;
+    }
     if (routed === undefined) {
       answer(BAD_TARGET);
       return;
@@ -255,6 +266,10 @@ function upgradeSelection(selection: Selection): Selection {
   const route = selection.route;
   const where = `host ${JSON.stringify(selection.vhost?.hostname ?? '')} path ${JSON.stringify(route.path)}`;
   return { kind: 'error', error: proxyError('PROTO_UNSUPPORTED', `${where} speaks ${route.proto}: berth tunnels a protocol switch (WebSocket) to http and https backends only`) };
+}
+
+function badHost(problem: string): ProxyError {
+  return proxyError('BAD_REQUEST', `invalid request: ${problem}`);
 }
 
 function ignore(): void {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { answers, gatewayOf, get, getFromContainer, once, routed } from './clients.ts';
+import { answers, gatewayOf, get, getFromContainer, once, parseRawResponse, rawExchange, routed } from './clients.ts';
 import { BOTH, issueLogged } from './row-helpers.ts';
 import type { Row, RowContext } from './types.ts';
 
@@ -125,6 +125,25 @@ export const VHOST_ROWS: readonly Row[] = [
         await routed(ctx, n.domain);
         await answers(ctx, n.host('nobody'), 503);
         await answers(ctx, '127.0.0.1', 503);
+      },
+    }),
+  },
+  {
+    id: 'invalid-host-header-400',
+    section: '1.5',
+    setting: 'Two Host header lines, or an empty Host',
+    nginxProxy: 'nginx answers 400 and closes the connection before choosing a server (RFC 9112 section 3.2)',
+    planes: BOTH,
+    scenario: (n) => ({
+      containers: [{ key: 'app', env: { VIRTUAL_HOST: n.domain } }],
+      check: async (ctx) => {
+        await routed(ctx, n.domain);
+        const requests = [`GET / HTTP/1.1\r\nHost: ${n.domain}\r\nHost: ${n.host('other')}\r\n\r\n`, 'GET / HTTP/1.1\r\nHost: \r\n\r\n'];
+        for (const request of requests) {
+          const answer = await rawExchange(ctx.proxy.port, request);
+          assert.equal(parseRawResponse(answer.data).status, 400, `400 for ${JSON.stringify(request)}`);
+          assert.ok(answer.closed, `connection closed after the 400 for ${JSON.stringify(request)}`);
+        }
       },
     }),
   },
