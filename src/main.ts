@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Config } from './config.ts';
 import type { DataPlane } from './data-plane.ts';
 import { createDiscovery, createDockerEngine, describeEngineError, type Discovery, type DockerEngine } from './discovery/index.ts';
@@ -85,6 +86,28 @@ export function warnNginxOnlySettings(config: Config, logger: Logger): void {
   ];
   for (const [setting, set] of nginxOnly) {
     if (set) logger.warn({ setting, code: 'WARN_SETTING_IGNORED' }, `${setting} only affects the nginx data plane (BERTH_MODE=nginx); the Node data plane has no use for it`);
+  }
+  // nginx-proxy's snippets are nginx directives: present files are named, so moving from nginx-proxy says what is left.
+  const { vhostDir, confDir, proxyConf } = config.nginx;
+  const snippets: [string, string[]][] = [
+    ['BERTH_VHOST_DIR', listFiles(vhostDir, () => true)],
+    ['BERTH_CONF_DIR', listFiles(confDir, (name) => name.endsWith('.conf'))],
+    ['BERTH_PROXY_CONF', existsSync(proxyConf) ? [proxyConf] : []],
+  ];
+  for (const [setting, files] of snippets) {
+    if (files.length === 0) continue;
+    logger.warn({ setting, files, code: 'WARN_SETTING_IGNORED' }, `nginx snippets (${files.join(', ')}) only apply in the nginx data plane (BERTH_MODE=nginx); the Node data plane does not read them`);
+  }
+}
+
+function listFiles(dir: string, wanted: (name: string) => boolean): string[] {
+  try {
+    return readdirSync(dir)
+      .filter((name) => !name.startsWith('.') && wanted(name))
+      .map((name) => join(dir, name))
+      .sort();
+  } catch {
+    return [];
   }
 }
 
