@@ -20,6 +20,7 @@ const SECTIONS: ReadonlyArray<readonly [Section, string]> = [
   ['1.1', 'Environment variables of proxied containers'],
   ['1.2', 'Labels of proxied containers (and berth\'s own labels)'],
   ['1.3', 'Environment variables of the proxy'],
+  ['1.4', 'Mounted paths'],
   ['1.5', 'Core behaviours'],
 ];
 

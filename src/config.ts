@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseDuration } from './duration.ts';
 import { BerthError } from './errors.ts';
 
@@ -100,6 +101,11 @@ export interface Config {
   readonly accessLog: AccessLogSettings;
   /** RESOLVERS: nginx `resolver` (nginx data plane only); undefined = none needed (berth writes IP addresses). */
   readonly resolvers: string | undefined;
+  /**
+   * BERTH_HTPASSWD_DIR: nginx-proxy's Basic auth user files (`<host>`, `<host>_<sha1(path)>`), both data planes;
+   * default `htpasswd` beside the vhost.d directory (`/etc/nginx/htpasswd`).
+   */
+  readonly htpasswdDir: string;
   /** DOCKER_CONTAINER_FILTERS: extra Engine API list filters (`network=mynet,label=x`), ANDed with status=running. */
   readonly containerFilters: Readonly<Record<string, readonly string[]>>;
   /** NO_COLOR (no-color.org: any non-empty value): pretty logs without colours. */
@@ -300,6 +306,7 @@ export function loadConfig(env: Env = process.env, exists: (path: string) => boo
     sha1UpstreamName: bool(env, 'SHA1_UPSTREAM_NAME', false),
     accessLog: Object.freeze(accessLog(env)),
     resolvers: raw(env, 'RESOLVERS'),
+    htpasswdDir: raw(env, 'BERTH_HTPASSWD_DIR') ?? join(dirname(raw(env, 'BERTH_VHOST_DIR') ?? '/etc/nginx/vhost.d'), 'htpasswd'),
     containerFilters: Object.freeze(containerFilters(env)),
     noColor: (env['NO_COLOR'] ?? '') !== '',
     nginx: Object.freeze({

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { authFileCandidates } from '../basic-auth-files.ts';
 import type { PathMatch, Route, UpstreamProto, VirtualHost } from '../routing-table.ts';
 import { type DroppedContainer, dropRoutes } from './dropped.ts';
 import { nginxEscape, unsafePath } from './escape.ts';
@@ -82,16 +83,11 @@ function passTarget(proto: UpstreamProto, upstream: string, dest: string): strin
   }
 }
 
-function basicAuth(host: VirtualHost, route: Route, vhostName: string, ctx: LocationContext): LocationModel['auth'] {
-  const candidates: [string, string][] = [
-    [join(ctx.htpasswdDir, `${vhostName}_${sha1(route.path)}`), `Restricted ${host.hostname}${route.path}`],
-    [join(ctx.htpasswdDir, vhostName), `Restricted ${host.hostname}`],
-  ];
-  const found = candidates.find(([file]) => ctx.exists(file));
+function basicAuth(host: VirtualHost, route: Route, ctx: LocationContext): LocationModel['auth'] {
+  const found = authFileCandidates(host, route).find((c) => ctx.exists(join(ctx.htpasswdDir, c.name)));
   if (found === undefined) return undefined;
-  // nginx-proxy: a regex host's realm would show the regex; it says `Restricted access` instead.
-  const realm = literalToken(host.kind === 'regex' ? 'Restricted access' : found[1]);
-  return realm.ok ? { realm: realm.token, userFile: found[0] } : undefined;
+  const realm = literalToken(found.realm);
+  return realm.ok ? { realm: realm.token, userFile: join(ctx.htpasswdDir, found.name) } : undefined;
 }
 
 /**
@@ -126,7 +122,7 @@ export function buildLocation(host: VirtualHost, route: Route, upstream: Upstrea
     root,
     internal: route.networkAccess === 'internal',
     internalInclude: route.networkAccess === 'internal' ? ctx.internalInclude : undefined,
-    auth: basicAuth(host, route, vhostName, ctx),
+    auth: basicAuth(host, route, ctx),
     snippet: ctx.firstInclude(candidates.map((f) => join(ctx.vhostDir, f))),
     unavailable: upstream.servers.length === 0 && upstream.notReady.length > 0,
   };

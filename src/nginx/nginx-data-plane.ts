@@ -16,7 +16,7 @@ import { planSnippets, pruneSnapshots, writeSnapshot, type PlannedSnapshot, type
 import { defaultAccessLog } from './default-access-log.ts';
 import { planeIssues } from './dropped.ts';
 import { statePaths } from './state-paths.ts';
-import { watchOverrides, type OverrideWatcher } from './watch-overrides.ts';
+import { watchOverrides, type OverrideWatcher } from '../watch-files.ts';
 import { watchReadiness, type ReadinessWatch } from './watch-readiness.ts';
 
 export interface NginxDataPlaneOptions {

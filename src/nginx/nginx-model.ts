@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
+import { htpasswdDir } from '../basic-auth-files.ts';
 import { DEFAULT_LOG_FORMAT, type Config } from '../config.ts';
 import type { RoutingTable, Upstream } from '../routing-table.ts';
 import { type DroppedContainer, droppedSetting } from './dropped.ts';
@@ -67,10 +68,7 @@ export function networkInternalPath(config: Config): string {
   return join(dirname(config.nginx.proxyConf), 'network_internal.conf');
 }
 
-/** nginx-proxy's htpasswd directory: `/etc/nginx/htpasswd`, beside vhost.d. */
-export function htpasswdDir(config: Config): string {
-  return join(dirname(config.nginx.vhostDir), 'htpasswd');
-}
+export { htpasswdDir };
 
 function firstInclude(options: ModelOptions): (paths: readonly string[]) => string | undefined {
   return (paths) => {

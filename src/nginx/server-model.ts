@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { vhostFileName } from '../basic-auth-files.ts';
 import type { Config } from '../config.ts';
 import type { Route, VirtualHost } from '../routing-table.ts';
 import { debugReturnToken, DEBUG_PATH } from './debug-endpoint.ts';
@@ -66,10 +67,7 @@ function checkHost(host: VirtualHost, ctx: ServerContext): HostCheck {
   return { ok: true, serverName: name.token };
 }
 
-/** nginx-proxy's file name for a host's snippets and htpasswd files: sha1 for a regex host. */
-export function vhostFileName(host: VirtualHost): string {
-  return host.kind === 'regex' ? sha1(host.hostname) : host.hostname;
-}
+export { vhostFileName } from '../basic-auth-files.ts';
 
 interface Built {
   readonly routes: Route[];

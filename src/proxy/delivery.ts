@@ -33,7 +33,9 @@ export type Selection =
   | UpstreamSelection
   | { readonly kind: 'error'; readonly error: ProxyError }
   /** No ready upstream (left) for the route; `vanished`: the host itself just left the table (tombstone). */
-  | { readonly kind: 'wait'; readonly vanished: boolean };
+  | { readonly kind: 'wait'; readonly vanished: boolean }
+  /** Not decided yet (a slow password hash is being checked): select again once `until` settles. */
+  | { readonly kind: 'pending'; readonly until: Promise<unknown> };
 
 export type AttemptOutcome =
   /** Nothing more to do: delivered (`delivered`), or the client went away. */
@@ -92,9 +94,14 @@ class Delivery {
     if (!this.#handle(selection)) this.#wait(selection);
   }
 
-  /** True when the request went somewhere (an upstream or an answer). */
+  /** True when the request went somewhere (an upstream or an answer), or will (pending). */
   #handle(selection: Selection): boolean {
     if (selection.kind === 'wait') return false;
+    if (selection.kind === 'pending') {
+      const again = (): void => this.next();
+      selection.until.then(again, again);
+      return true;
+    }
     if (selection.kind === 'error') this.#r.answer(selection.error);
     else this.#try(selection);
     return true;
@@ -157,7 +164,7 @@ class Delivery {
   /** Last chance at the deadline: an upstream that became ready without an event; else the answer for the wait. */
   #expire(waitedFor: Selection): void {
     const selection = this.#r.select(this.#tried);
-    if (selection.kind === 'upstream') this.#try(selection);
+    if (selection.kind === 'upstream' || selection.kind === 'pending') this.#handle(selection);
     else this.#giveUp(waitedFor, this.#s.backendWaitMs / 1000);
   }
 

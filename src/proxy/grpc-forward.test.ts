@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import {
   connect as h2connect,
   constants,
@@ -496,6 +496,43 @@ describe('gRPC with PROXY protocol and grpcs', () => {
       client.close();
       await plane.stop(1000);
       await g.close();
+    }
+  });
+});
+
+describe('gRPC over h2c: Basic auth (htpasswd)', () => {
+  it('answers grpc-status 16 UNAUTHENTICATED without the right credentials, and forwards the call with them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-grpc-auth-'));
+    // `printf secret | openssl sha1 -binary | base64`
+    writeFileSync(join(dir, 'grpc.test'), 'ann:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=\n');
+    const g = await startGrpcBackend('g');
+    const plane = await startPlane(grpcTable({ 'grpc.test': { upstreams: [upstream(g.port, 'g')] } }), { htpasswdDir: dir });
+    const client = h2client(plane.port ?? 0);
+    const authorized = (password: string | undefined): Promise<{ status: string | undefined; messages: string[] }> =>
+      new Promise((resolve) => {
+        const headers = { ':method': 'POST', ':path': '/test.Echo/Unary', ':authority': 'grpc.test', 'content-type': 'application/grpc', te: 'trailers' };
+        const auth = password === undefined ? {} : { authorization: `Basic ${Buffer.from(`ann:${password}`).toString('base64')}` };
+        const stream = client.request({ ...headers, ...auth });
+        let status: string | undefined;
+        const chunks: Buffer[] = [];
+        stream.on('response', (h: IncomingHttpHeaders) => (status ??= h['grpc-status'] as string | undefined));
+        stream.on('trailers', (t: IncomingHttpHeaders) => (status = t['grpc-status'] as string | undefined));
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('error', () => undefined);
+        stream.on('close', () => resolve({ status, messages: unframe(Buffer.concat(chunks)) }));
+        stream.end(frame('hi'));
+      });
+    try {
+      const before = g.seen.length;
+      assert.equal((await authorized(undefined)).status, '16');
+      assert.equal((await authorized('wrong')).status, '16');
+      assert.equal(g.seen.length, before, 'no call reached the backend');
+      assert.deepEqual(await authorized('secret'), { status: '0', messages: ['echo:hi'] });
+    } finally {
+      client.close();
+      await plane.stop(1000);
+      await g.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -7,6 +7,7 @@ import type { Logger } from '../logger.ts';
 import type { ReadinessTracker } from '../readiness/index.ts';
 import { EMPTY_TABLE, type RoutingTable } from '../routing-table.ts';
 import { AccessLog } from './access-log.ts';
+import { BasicAuthStore } from './basic-auth/auth-store.ts';
 import { Balancers } from './balancers.ts';
 import { berthVersion } from './debug-endpoint.ts';
 import type { DownstreamRequest, DownstreamResponse } from './downstream.ts';
@@ -45,6 +46,7 @@ export type ProxyConfig = Pick<
   | 'backendWaitMs'
   | 'drainUpgradeTimeoutMs'
   | 'fastLane'
+  | 'htpasswdDir'
   // for BERTH_WORKERS: what a worker process needs besides the above (cluster-worker.ts)
   | 'workers'
   | 'logLevel'
@@ -96,6 +98,7 @@ class NodePlane implements NodeDataPlane {
   readonly #tombstones: Tombstones;
   readonly #delivery: DeliverySettings;
   readonly #unsubscribe: () => void;
+  readonly #auth: BasicAuthStore;
   #table: RoutingTable = EMPTY_TABLE;
   #index: RouteIndex;
   #listeners: Listeners | undefined;
@@ -119,7 +122,9 @@ class NodePlane implements NodeDataPlane {
     });
     this.#tunnels = new Tunnels({ connectTimeoutMs: c.upstreamConnectTimeoutMs, answerTimeoutMs: c.upstreamTimeoutMs });
     this.#accessLog = new AccessLog(c.accessLog);
+    this.#auth = new BasicAuthStore(c.htpasswdDir, this.#log);
     this.#router = new Router({
+      auth: this.#auth,
       index: () => this.#index,
       readiness: this.#readiness,
       tombstones: this.#tombstones,
@@ -186,6 +191,7 @@ class NodePlane implements NodeDataPlane {
 
   async start(): Promise<void> {
     if (this.#listeners) return;
+    this.#auth.start();
     const grpc = new GrpcForwarder({ settings: this.#config, delivery: this.#delivery, router: this.#router, accessLog: this.#accessLog, log: this.#log });
     const listeners = new Listeners({
       settings: this.#config,
@@ -206,6 +212,7 @@ class NodePlane implements NodeDataPlane {
     this.#closing = true;
     this.#unsubscribe();
     this.#waits.expireAll(); // waiting requests are answered now (503, connection: close), not after the wait
+    await this.#auth.close();
     const listeners = this.#listeners;
     if (listeners === undefined) {
       await this.#pools.close(true);

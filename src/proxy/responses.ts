@@ -21,6 +21,8 @@ export type ProxyErrorCode =
   | 'BAD_REQUEST'
   /** NETWORK_ACCESS=internal and the client is outside the private ranges. */
   | 'FORBIDDEN'
+  /** Basic auth (an htpasswd user file protects the route): no or wrong credentials. */
+  | 'UNAUTHORIZED'
   /** The route's VIRTUAL_PROTO cannot be spoken for this request (gRPC reached over HTTP/1, upgrade to https). */
   | 'PROTO_UNSUPPORTED'
   /** Answers that are not errors: DEFAULT_ROOT's `return`, nginx's auto_redirect, the debug endpoint. */
@@ -38,6 +40,7 @@ const STATUS: Record<ProxyErrorCode, number> = {
   UPSTREAM_ERROR: 502,
   BAD_REQUEST: 400,
   FORBIDDEN: 403,
+  UNAUTHORIZED: 401,
   PROTO_UNSUPPORTED: 502,
   DEFAULT_ROOT: 404,
   REDIRECT: 301,
@@ -58,6 +61,8 @@ export interface ProxyError {
   readonly location?: string;
   /** The body is a byte string (latin1), e.g. DEFAULT_ROOT text evaluated from request bytes. */
   readonly latin1?: boolean;
+  /** `WWW-Authenticate` of a 401 (Basic auth). */
+  readonly authenticate?: string;
 }
 
 /** An answer of the proxy's own with an explicit status (DEFAULT_ROOT's `return`, redirects, the debug endpoint). */
@@ -78,6 +83,7 @@ function answerHeaders(error: ProxyError, length: number): Record<string, string
   if (error.status >= 400) headers['x-berth-error'] = error.code;
   if (error.location !== undefined) headers['location'] = error.location;
   if (error.retryAfterS !== undefined) headers['retry-after'] = String(error.retryAfterS);
+  if (error.authenticate !== undefined) headers['www-authenticate'] = error.authenticate;
   return headers;
 }
 

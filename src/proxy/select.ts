@@ -88,6 +88,8 @@ export interface RouterDeps {
   readonly tombstones: Tombstones;
   readonly balancers: Balancers;
   readonly settings: RouterSettings;
+  /** Basic auth (basic-auth/auth-store.ts): true, the answer (401), or a promise to select again on. */
+  readonly auth?: { check(host: VirtualHost, route: Route, rawHeaders: readonly string[]): true | ProxyError | Promise<unknown> };
 }
 
 const GRPC_PROTOS = new Set(['grpc', 'grpcs']);
@@ -112,6 +114,9 @@ export class Router {
     if (route.networkAccess === 'internal' && !isInternalAddress(req.clientAddress)) {
       return { kind: 'error', error: proxyError('FORBIDDEN', `${where(vhost, route)} is internal (NETWORK_ACCESS=internal); client ${req.clientAddress} is outside the private ranges`) };
     }
+    // After the network check, as nginx (a denied address gets 403 without being asked for a password).
+    const auth = d.auth === undefined ? true : d.auth.check(vhost, route, req.rawHeaders);
+    if (auth !== true) return auth instanceof Promise ? { kind: 'pending', until: auth } : { kind: 'error', error: auth };
     if (route.proto !== 'http') {
       const grpc = GRPC_PROTOS.has(route.proto);
       if (grpc ? !req.http2 : route.proto !== 'https') return { kind: 'error', error: protoError(where(vhost, route), route.proto) };

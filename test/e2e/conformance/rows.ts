@@ -1,5 +1,6 @@
 import { BERTH_LABEL_ROWS } from './rows-berth-labels.ts';
 import { ENGINE_ROWS } from './rows-engine.ts';
+import { FILE_ROWS } from './rows-files.ts';
 import { HOST_ROWS } from './rows-hosts.ts';
 import { LABEL_ROWS } from './rows-labels.ts';
 import { LOG_ROWS } from './rows-logs.ts';
@@ -13,8 +14,8 @@ import { VHOST_ROWS } from './rows-vhost.ts';
 import type { Row } from './types.ts';
 
 /**
- * The conformance table: every row of nginx-proxy's container contract (reference sections 1.1-1.3, plus the core
- * behaviours of 1.5), each with a scenario run against both data planes by test/e2e/conformance.test.ts; TLS rows
+ * The conformance table: every row of nginx-proxy's container contract (reference sections 1.1-1.3, the mounted paths
+ * of 1.4 and the core behaviours of 1.5), each with a scenario run against both data planes by test/e2e/conformance.test.ts; TLS rows
  * are listed without a test (the TLS issue). scripts/compat-table.ts turns it into the README's compatibility table.
  */
 export const ROWS: readonly Row[] = [
@@ -27,6 +28,7 @@ export const ROWS: readonly Row[] = [
   ...BERTH_LABEL_ROWS,
   ...PROXY_ROWS,
   ...ENGINE_ROWS,
+  ...FILE_ROWS,
   ...LOG_ROWS,
   ...NETWORK_ROWS,
   ...TLS_ROWS,

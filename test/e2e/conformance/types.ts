@@ -8,7 +8,7 @@
 export type Plane = 'node' | 'nginx';
 export const PLANES: readonly Plane[] = ['node', 'nginx'];
 
-export type Section = '1.1' | '1.2' | '1.3' | '1.5';
+export type Section = '1.1' | '1.2' | '1.3' | '1.4' | '1.5';
 
 /** Issue codes berth logs for a container it could not (fully) route (src/routing-table.ts, src/errors.ts). */
 export type IssueCode =

@@ -3,8 +3,9 @@ import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
 
 /**
- * Watches snippet/template paths (vhost.d, conf.d, proxy.conf, the custom template dir) and calls `onChange`
- * once per burst (debounced). nginx-proxy never noticed snippet edits (#125, #377, #584); berth re-renders.
+ * Watches files and directories that change what berth serves (the nginx data plane: vhost.d, conf.d, proxy.conf,
+ * htpasswd, the custom template dir; the Node data plane: htpasswd) and calls `onChange` once per burst
+ * (debounced). nginx-proxy never noticed snippet edits (#125, #377, #584); berth re-renders (nginx) or re-reads.
  *
  * chokidar 4 does not notice a watched path that does not exist yet appearing later, so missing paths are
  * re-checked every `pollMs`; when one appears it is added to the watcher and counts as a change (and likewise

@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BOTH } from './row-helpers.ts';
+import type { Row } from './types.ts';
+
+/**
+ * Section 1.4, mounted path conventions: Basic auth from the htpasswd directory (BERTH_HTPASSWD_DIR, nginx-proxy's
+ * /etc/nginx/htpasswd). The user files are written before berth starts, readable by nginx's worker user.
+ */
+
+const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex');
+
+// `openssl passwd -apr1 -salt saltsalt secret` (htpasswd's default format) and `{SHA}` of "secret".
+const APR1 = '$apr1$saltsalt$LrttParrLPdxvgutaSXWJ0';
+const SHA = '{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=';
+
+function htpasswdDir(files: Readonly<Record<string, string>>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-cf-htpasswd-'));
+  chmodSync(dir, 0o755);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text, { mode: 0o644 });
+  return dir;
+}
+
+export const FILE_ROWS: readonly Row[] = [
+  {
+    id: 'htpasswd-host',
+    section: '1.4',
+    setting: '`/etc/nginx/htpasswd/<VHOST>` (Basic auth)',
+    nginxProxy: '`auth_basic "Restricted <host>"` + `auth_basic_user_file` in every location of the host',
+    planes: BOTH,
+    scenario: (n) => ({
+      proxyEnv: { BERTH_HTPASSWD_DIR: htpasswdDir({ [n.domain]: `alice:${APR1}\nbob:${SHA}\n` }) },
+      containers: [{ key: 'app', env: { VIRTUAL_HOST: n.domain } }],
+      requests: [
+        { host: n.domain, expect: { status: 401, headers: { 'www-authenticate': `Basic realm="Restricted ${n.domain}"` } } },
+        { host: n.domain, headers: { authorization: basic('alice', 'wrong') }, expect: { status: 401 } },
+        { host: n.domain, headers: { authorization: basic('alice', 'secret') }, expect: { status: 200, echoHeaders: { authorization: basic('alice', 'secret') } } },
+        { host: n.domain, headers: { authorization: basic('bob', 'secret') }, expect: { status: 200 } },
+      ],
+    }),
+  },
+  {
+    id: 'htpasswd-path',
+    section: '1.4',
+    setting: '`/etc/nginx/htpasswd/<VHOST>_<PATH_HASH>` (Basic auth on one path)',
+    nginxProxy: '`auth_basic "Restricted <host><path>"` in that location only; the hashed file wins over `<VHOST>`',
+    planes: BOTH,
+    scenario: (n) => ({
+      proxyEnv: { BERTH_HTPASSWD_DIR: htpasswdDir({ [`${n.domain}_${sha1('/admin/')}`]: `root:${SHA}\n` }) },
+      containers: [
+        { key: 'site', env: { VIRTUAL_HOST: n.domain, VIRTUAL_PATH: '/' } },
+        { key: 'admin', env: { VIRTUAL_HOST: n.domain, VIRTUAL_PATH: '/admin/' } },
+      ],
+      requests: [
+        { host: n.domain, path: '/', expect: { status: 200 } },
+        { host: n.domain, path: '/admin/', expect: { status: 401, headers: { 'www-authenticate': `Basic realm="Restricted ${n.domain}/admin/"` } } },
+        { host: n.domain, path: '/admin/', headers: { authorization: basic('root', 'secret') }, expect: { status: 200 } },
+      ],
+    }),
+  },
+];
