@@ -8,7 +8,7 @@ import { unsafeHostname } from './escape.ts';
 import { droppedGrpc, isGrpc, listenArgs, unsafePort, type PortPlan } from './listen-plan.ts';
 import { buildLocation, coversRoot, locationKey, type LocationContext, type LocationModel } from './location-model.ts';
 import { regexToken, type Token } from './nginx-tokens.ts';
-import { buildUpstream, sha1, upstreamBaseName, upstreamName, type UpstreamContext, type UpstreamModel } from './upstream-model.ts';
+import { buildUpstream, upstreamBaseName, upstreamName, type UpstreamContext, type UpstreamModel } from './upstream-model.ts';
 
 /** One `server` block per virtual host, with its upstreams and locations. */
 
