@@ -1,3 +1,5 @@
+import { parseAuthorization } from './basic-auth/htpasswd.ts';
+
 /**
  * nginx variable syntax and the request-derived variables several parts of the Node data plane evaluate: the access
  * log format (LOG_FORMAT), `hash` keys of the loadbalance label, and DEFAULT_ROOT's `return` text. Pure functions on
@@ -97,13 +99,7 @@ export function argValue(args: string | undefined, name: string): string | undef
 
 /** `$remote_user`: the user name of a Basic Authorization header, as nginx decodes it even without auth_basic. */
 export function basicAuthUser(raw: readonly string[]): string | undefined {
-  const header = httpHeader(raw, 'authorization');
-  if (header === undefined) return undefined;
-  const m = /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
-  if (m === null) return undefined;
-  const decoded = Buffer.from(m[1] as string, 'base64').toString('latin1');
-  const colon = decoded.indexOf(':');
-  return colon === -1 ? undefined : decoded.slice(0, colon);
+  return parseAuthorization(httpHeader(raw, 'authorization'))?.user;
 }
 
 /** `$binary_remote_addr`: 4 (IPv4) or 16 (IPv6) address bytes, as a byte string. */
