@@ -21,7 +21,7 @@ export interface NginxSettings {
   readonly stateDir: string;
   /** Directory whose templates replace the built-in ones, file by file. */
   readonly templateDir: string | undefined;
-  /** nginx-proxy's per-host snippet directory (`<host>`, `<host>_location`, `default`, `default_location`). */
+  /** nginx-proxy's per-host snippet directory (`<host>`, `<host>_location`, `default`, `default_location`, `_location_override`). */
   readonly vhostDir: string;
   /** Extra http-level config: every `*.conf` in it is included. */
   readonly confDir: string;

@@ -30,6 +30,12 @@ export interface LocationModel {
   /** Include path (glob-escaped) of the first existing `_location` snippet, if any. */
   readonly snippet: string | undefined;
   /**
+   * Include path (glob-escaped) of nginx-proxy's `<VHOST>_<sha1(path)>_location_override` (for `/` also
+   * `<VHOST>_location_override`; the hashed name wins): it replaces the whole location block, so it must contain
+   * its own `location ... { }`. The route's upstream block is still written (the override may proxy_pass to it).
+   */
+  readonly override: string | undefined;
+  /**
    * The route has backends but none is ready (starting, draining, unhealthy): the location answers 503 with
    * Retry-After instead of proxying. nginx cannot hold a request until a backend is ready; berth re-renders as soon
    * as one is. (A route with no backend at all keeps nginx-proxy's 502.)
@@ -112,6 +118,7 @@ export function buildLocation(host: VirtualHost, route: Route, upstream: Upstrea
     return undefined;
   }
   const candidates = [`${vhostName}_${sha1(route.path)}_location`, `${vhostName}_location`, 'default_location'];
+  const overrides = [`${vhostName}_${sha1(route.path)}_location_override`, ...(route.path === '/' ? [`${vhostName}_location_override`] : [])];
   return {
     path: route.path,
     location: location.token,
@@ -124,6 +131,7 @@ export function buildLocation(host: VirtualHost, route: Route, upstream: Upstrea
     internalInclude: route.networkAccess === 'internal' ? ctx.internalInclude : undefined,
     auth: basicAuth(host, route, ctx),
     snippet: ctx.firstInclude(candidates.map((f) => join(ctx.vhostDir, f))),
+    override: ctx.firstInclude(overrides.map((f) => join(ctx.vhostDir, f))),
     unavailable: upstream.servers.length === 0 && upstream.notReady.length > 0,
   };
 }

@@ -7,7 +7,8 @@ import type { Row } from './types.ts';
 
 /**
  * Section 1.4, mounted path conventions: Basic auth from the htpasswd directory (BERTH_HTPASSWD_DIR, nginx-proxy's
- * /etc/nginx/htpasswd). The user files are written before berth starts, readable by nginx's worker user.
+ * /etc/nginx/htpasswd), and vhost.d's `_location_override`. The files are written before berth starts, readable by
+ * nginx's worker user.
  */
 
 const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
@@ -17,8 +18,8 @@ const sha1 = (text: string): string => createHash('sha1').update(text).digest('h
 const APR1 = '$apr1$saltsalt$LrttParrLPdxvgutaSXWJ0';
 const SHA = '{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=';
 
-function htpasswdDir(files: Readonly<Record<string, string>>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-cf-htpasswd-'));
+function filesDir(files: Readonly<Record<string, string>>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-cf-files-'));
   chmodSync(dir, 0o755);
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text, { mode: 0o644 });
   return dir;
@@ -32,7 +33,7 @@ export const FILE_ROWS: readonly Row[] = [
     nginxProxy: '`auth_basic "Restricted <host>"` + `auth_basic_user_file` in every location of the host',
     planes: BOTH,
     scenario: (n) => ({
-      proxyEnv: { BERTH_HTPASSWD_DIR: htpasswdDir({ [n.domain]: `alice:${APR1}\nbob:${SHA}\n` }) },
+      proxyEnv: { BERTH_HTPASSWD_DIR: filesDir({ [n.domain]: `alice:${APR1}\nbob:${SHA}\n` }) },
       containers: [{ key: 'app', env: { VIRTUAL_HOST: n.domain } }],
       requests: [
         { host: n.domain, expect: { status: 401, headers: { 'www-authenticate': `Basic realm="Restricted ${n.domain}"` } } },
@@ -49,7 +50,7 @@ export const FILE_ROWS: readonly Row[] = [
     nginxProxy: '`auth_basic "Restricted <host><path>"` in that location only; the hashed file wins over `<VHOST>`',
     planes: BOTH,
     scenario: (n) => ({
-      proxyEnv: { BERTH_HTPASSWD_DIR: htpasswdDir({ [`${n.domain}_${sha1('/admin/')}`]: `root:${SHA}\n` }) },
+      proxyEnv: { BERTH_HTPASSWD_DIR: filesDir({ [`${n.domain}_${sha1('/admin/')}`]: `root:${SHA}\n` }) },
       containers: [
         { key: 'site', env: { VIRTUAL_HOST: n.domain, VIRTUAL_PATH: '/' } },
         { key: 'admin', env: { VIRTUAL_HOST: n.domain, VIRTUAL_PATH: '/admin/' } },
@@ -58,6 +59,37 @@ export const FILE_ROWS: readonly Row[] = [
         { host: n.domain, path: '/', expect: { status: 200 } },
         { host: n.domain, path: '/admin/', expect: { status: 401, headers: { 'www-authenticate': `Basic realm="Restricted ${n.domain}/admin/"` } } },
         { host: n.domain, path: '/admin/', headers: { authorization: basic('root', 'secret') }, expect: { status: 200 } },
+      ],
+    }),
+  },
+  {
+    id: 'vhost-location-override',
+    section: '1.4',
+    setting: '`/etc/nginx/vhost.d/<VHOST>_<PATH_HASH>_location_override`, for `/` also `<VHOST>_location_override`',
+    nginxProxy: 'Replaces the generated location block entirely (the file has its own `location {}`); the hashed name wins',
+    planes: {
+      node: {
+        unsupported: 'nginx snippets apply in the nginx data plane only (BERTH_MODE=nginx): the Node data plane names the file at start (WARN_SETTING_IGNORED) and serves the route as generated',
+        expect: { kind: 'ignored', host: '' },
+      },
+      nginx: 'supported',
+    },
+    scenario: (n) => ({
+      proxyEnv: {
+        BERTH_VHOST_DIR: filesDir({
+          [`${n.domain}_location_override`]: 'location / {\n  add_header X-Override root always;\n  return 200 "overridden\\n";\n}\n',
+          [`${n.domain}_${sha1('/api/')}_location_override`]: 'location /api/ {\n  return 200 "api overridden\\n";\n}\n',
+        }),
+      },
+      containers: [
+        { key: 'app', env: { VIRTUAL_HOST: n.domain } },
+        { key: 'api', env: { VIRTUAL_HOST: n.domain, VIRTUAL_PATH: '/api/' } },
+        { key: 'other', env: { VIRTUAL_HOST: n.host('other') } },
+      ],
+      requests: [
+        { host: n.domain, expect: { status: 200, headers: { 'x-override': 'root' }, body: /^overridden$/m } },
+        { host: n.domain, path: '/api/x', expect: { status: 200, body: /^api overridden$/m } },
+        { host: n.host('other'), expect: { status: 200, echo: { url: '/' } } },
       ],
     }),
   },
