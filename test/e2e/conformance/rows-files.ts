@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BOTH } from './row-helpers.ts';
-import type { Row } from './types.ts';
+import type { Row, Scenario } from './types.ts';
 
 /**
  * Section 1.4, mounted path conventions: Basic auth from the htpasswd directory (BERTH_HTPASSWD_DIR, nginx-proxy's
@@ -18,11 +18,13 @@ const sha1 = (text: string): string => createHash('sha1').update(text).digest('h
 const APR1 = '$apr1$saltsalt$LrttParrLPdxvgutaSXWJ0';
 const SHA = '{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=';
 
-function filesDir(files: Readonly<Record<string, string>>): string {
+/** A directory with `files` for berth's `setting` (its env var), removed with the row's group. */
+function withFiles(setting: string, files: Readonly<Record<string, string>>): Pick<Scenario, 'proxyEnv' | 'service'> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-cf-files-'));
   chmodSync(dir, 0o755);
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text, { mode: 0o644 });
-  return dir;
+  const stop = async (): Promise<void> => rmSync(dir, { recursive: true, force: true });
+  return { proxyEnv: { [setting]: dir }, service: async () => ({ stop }) };
 }
 
 export const FILE_ROWS: readonly Row[] = [
@@ -33,7 +35,7 @@ export const FILE_ROWS: readonly Row[] = [
     nginxProxy: '`auth_basic "Restricted <host>"` + `auth_basic_user_file` in every location of the host',
     planes: BOTH,
     scenario: (n) => ({
-      proxyEnv: { BERTH_HTPASSWD_DIR: filesDir({ [n.domain]: `alice:${APR1}\nbob:${SHA}\n` }) },
+      ...withFiles('BERTH_HTPASSWD_DIR', { [n.domain]: `alice:${APR1}\nbob:${SHA}\n` }),
       containers: [{ key: 'app', env: { VIRTUAL_HOST: n.domain } }],
       requests: [
         { host: n.domain, expect: { status: 401, headers: { 'www-authenticate': `Basic realm="Restricted ${n.domain}"` } } },
@@ -50,7 +52,7 @@ export const FILE_ROWS: readonly Row[] = [
     nginxProxy: '`auth_basic "Restricted <host><path>"` in that location only; the hashed file wins over `<VHOST>`',
     planes: BOTH,
     scenario: (n) => ({
-      proxyEnv: { BERTH_HTPASSWD_DIR: filesDir({ [`${n.domain}_${sha1('/admin/')}`]: `root:${SHA}\n` }) },
+      ...withFiles('BERTH_HTPASSWD_DIR', { [`${n.domain}_${sha1('/admin/')}`]: `root:${SHA}\n` }),
       containers: [
         { key: 'site', env: { VIRTUAL_HOST: n.domain, VIRTUAL_PATH: '/' } },
         { key: 'admin', env: { VIRTUAL_HOST: n.domain, VIRTUAL_PATH: '/admin/' } },
@@ -75,12 +77,10 @@ export const FILE_ROWS: readonly Row[] = [
       nginx: 'supported',
     },
     scenario: (n) => ({
-      proxyEnv: {
-        BERTH_VHOST_DIR: filesDir({
-          [`${n.domain}_location_override`]: 'location / {\n  add_header X-Override root always;\n  return 200 "overridden\\n";\n}\n',
-          [`${n.domain}_${sha1('/api/')}_location_override`]: 'location /api/ {\n  return 200 "api overridden\\n";\n}\n',
-        }),
-      },
+      ...withFiles('BERTH_VHOST_DIR', {
+        [`${n.domain}_location_override`]: 'location / {\n  add_header X-Override root always;\n  return 200 "overridden\\n";\n}\n',
+        [`${n.domain}_${sha1('/api/')}_location_override`]: 'location /api/ {\n  return 200 "api overridden\\n";\n}\n',
+      }),
       containers: [
         { key: 'app', env: { VIRTUAL_HOST: n.domain } },
         { key: 'api', env: { VIRTUAL_HOST: n.domain, VIRTUAL_PATH: '/api/' } },
