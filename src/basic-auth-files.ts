@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Config } from './config.ts';
 import type { Route, VirtualHost } from './routing-table.ts';
+import { sha1 } from './sha1.ts';
 
 /**
  * nginx-proxy's Basic auth convention, shared by both data planes: a host (or one path of it) is protected when a
@@ -12,10 +12,6 @@ import type { Route, VirtualHost } from './routing-table.ts';
 /** nginx-proxy's htpasswd directory: BERTH_HTPASSWD_DIR, by default `/etc/nginx/htpasswd` beside vhost.d. */
 export function htpasswdDir(config: Pick<Config, 'htpasswdDir'>): string {
   return config.htpasswdDir;
-}
-
-function sha1(text: string): string {
-  return createHash('sha1').update(text).digest('hex');
 }
 
 /** nginx-proxy's file name for a host's snippets and htpasswd files: sha1 of the pattern for a regex host. */

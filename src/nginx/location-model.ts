@@ -117,8 +117,9 @@ export function buildLocation(host: VirtualHost, route: Route, upstream: Upstrea
     ctx.dropped.push(...dropRoutes(host, [route], 'VIRTUAL_ROOT', root, 'it contains "$" or a control character'));
     return undefined;
   }
-  const candidates = [`${vhostName}_${sha1(route.path)}_location`, `${vhostName}_location`, 'default_location'];
-  const overrides = [`${vhostName}_${sha1(route.path)}_location_override`, ...(route.path === '/' ? [`${vhostName}_location_override`] : [])];
+  const pathFile = `${vhostName}_${sha1(route.path)}`;
+  const candidates = [`${pathFile}_location`, `${vhostName}_location`, 'default_location'];
+  const overrides = [`${pathFile}_location_override`, ...(route.path === '/' ? [`${vhostName}_location_override`] : [])];
   return {
     path: route.path,
     location: location.token,

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { LoadBalance, Route, Upstream, VirtualHost } from '../routing-table.ts';
+import { sha1 } from '../sha1.ts';
 import { type DroppedContainer, dropRoutes } from './dropped.ts';
 import { commentSafe, formatServerAddress, unsafeAddress } from './escape.ts';
 import { isRequestVariable, variableTextToken, type Token } from './nginx-tokens.ts';
@@ -55,9 +55,7 @@ export function passiveHealth(circuitBreakMs: number): PassiveHealthModel {
   return { maxFails: PASSIVE_MAX_FAILS, failTimeoutS: Math.max(1, Math.ceil(circuitBreakMs / 1000)) };
 }
 
-export function sha1(text: string): string {
-  return createHash('sha1').update(text).digest('hex');
-}
+export { sha1 };
 
 /**
  * The name nginx-proxy gives a host's upstreams, and its snippet files: the host name, or sha1(host) for a regex host

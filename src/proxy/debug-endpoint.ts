@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config.ts';
 import { JSON_LOG_FORMAT } from '../config.ts';
 import type { Route, VirtualHost } from '../routing-table.ts';
+import { sha1 } from '../sha1.ts';
 
 /**
  * nginx-proxy's `/nginx-proxy-debug` document (DEBUG_ENDPOINT, the debug-endpoint label): global settings, request
@@ -44,7 +44,6 @@ export const DEBUG_REGEX_HOSTNAME = 'Hostname is a regexp and unsafe to include 
 export const DEBUG_PATHS_STRIPPED = 'Virtual paths configuration for this hostname is too large and has been stripped from response.';
 const MAX_LENGTH = 4000;
 
-const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex');
 
 /** nginx-proxy's upstream name: the hostname (sha1 of it for regexes or SHA1_UPSTREAM_NAME), `-sha1(path)` for paths other than `/`. */
 export function upstreamName(vhost: VirtualHost, path: string, sha1Names: boolean): string {

@@ -3,7 +3,7 @@
  * request twice where that could matter:
  *
  * - `not-sent`: the connection was never established (refused, unreachable, connect timeout, or a TLS handshake
- *   that failed before the request was written: UPSTREAM_TLS_HANDSHAKE, upgrade-tunnel.ts). Nothing left berth, so
+ *   that failed before the request was written: UPSTREAM_TLS_HANDSHAKE, h1/errors.ts). Nothing left berth, so
  *   any method may be retried.
  * - `no-response`: the connection broke (reset, closed) after the request may have been written, before any byte of
  *   the response. Retried only for idempotent methods (RFC 9110 section 9.2.2), like nginx's `proxy_next_upstream`

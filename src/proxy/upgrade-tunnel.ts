@@ -1,6 +1,7 @@
 import { connect, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
+import { tlsHandshakeError } from './h1/errors.ts';
 
 /**
  * Protocol-switch (WebSocket) tunnels: a raw TCP connection to the upstream (TLS for `https` routes, set up as the
@@ -9,7 +10,7 @@ import { connect as tlsConnect } from 'node:tls';
  * (or any other answer) goes back to the client untouched. Until the upstream has answered, time is bounded
  * (connect timeout, covering the TLS handshake, then answer timeout) and a failure is reported to `onFailure` while
  * nothing has been written to the client yet, so the caller can still answer 502/504; a failed TLS handshake is
- * reported as a TunnelHandshakeError (nothing was sent: retry-policy.ts may try another upstream). After the
+ * reported as UPSTREAM_TLS_HANDSHAKE (tlsHandshakeError: nothing was sent, another upstream may be tried). After the
  * switch there is no idle timeout (WebSockets may be silent for hours) but TCP keep-alive is on, and the two sockets
  * live and die together. Table changes do not touch tunnels; a tunnel whose upstream starts draining (its container
  * got its stop signal) is given a grace period, then closed (`drain`).
@@ -48,18 +49,6 @@ export class TunnelTimeoutError extends Error {
     super(`upstream ${what} timed out`);
     this.name = 'TunnelTimeoutError';
     this.code = what === 'connect' ? 'UPSTREAM_CONNECT_TIMEOUT' : 'ETIMEDOUT';
-  }
-}
-
-/**
- * The TLS handshake with the upstream failed (it may speak plain HTTP on that port, or refuse the handshake). The
- * request head is written only once the handshake is done, so nothing was sent: retried like a refused connection.
- */
-export class TunnelHandshakeError extends Error {
-  readonly code = 'UPSTREAM_TLS_HANDSHAKE';
-  constructor(cause: Error) {
-    super(`TLS handshake with the upstream failed: ${cause.message.trim()}`, { cause });
-    this.name = 'TunnelHandshakeError';
   }
 }
 
@@ -123,7 +112,7 @@ class Tunnel {
   }
 
   #connectPhaseError(err: Error): Error {
-    return this.#handshaking ? new TunnelHandshakeError(err) : err;
+    return this.#handshaking ? tlsHandshakeError(this.#request.address, this.#request.port, err) : err;
   }
 
   #onConnect(): void {

@@ -21,7 +21,6 @@ import { CredentialChecker } from './verify-cache.ts';
  */
 
 export interface AuthRule {
-  readonly file: string;
   readonly realm: string;
   readonly users: ReadonlyMap<string, string>;
 }
@@ -95,7 +94,7 @@ export class BasicAuthStore {
     if (rule === undefined) {
       const found = authFileCandidates(host, route).find((c) => this.#files.has(c.name));
       const users = found === undefined ? undefined : this.#files.get(found.name);
-      rule = found === undefined || users === undefined ? null : { file: join(this.#dir, found.name), realm: found.realm, users };
+      rule = found === undefined || users === undefined ? null : { realm: found.realm, users };
       this.#rules.set(route, rule);
     }
     return rule ?? undefined;

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { coalesce } from './coalesce.ts';
-import { UpstreamError } from './errors.ts';
+import { tlsHandshakeError, UpstreamError } from './errors.ts';
 import { ResponseParser, type ResponseEvents } from './response-parser.ts';
 import { track, untrack } from './sweeper.ts';
 
@@ -310,15 +310,9 @@ export class H1Connection implements ResponseEvents {
     this.#close();
   };
 
-  /**
-   * A TLS connection that failed after its TCP connect and before the handshake completed (a backend speaking plain
-   * HTTP on that port, a refused handshake, a close): the request waits in the TLS socket until the handshake is
-   * done, so nothing was sent and retry-policy.ts may try another backend, as for a refused connection.
-   */
+  /** A failure during the TLS handshake (the request waits in the TLS socket until it is done): tlsHandshakeError. */
   #handshakeFailure(cause?: Error): UpstreamError | undefined {
-    if (!this.#handshaking) return undefined;
-    const why = cause === undefined ? 'the upstream closed the connection' : cause.message.trim();
-    return new UpstreamError('UPSTREAM_TLS_HANDSHAKE', `TLS handshake with ${this.#owner.host}:${this.#owner.port} failed: ${why}`);
+    return this.#handshaking ? tlsHandshakeError(this.#owner.host, this.#owner.port, cause) : undefined;
   }
 
   readonly #onDrain = (): void => {

@@ -37,6 +37,16 @@ export class UpstreamError extends Error {
   }
 }
 
+/**
+ * A TLS connection to an upstream that failed after its TCP connect and before the handshake completed (a backend
+ * speaking plain HTTP on that port, a refused handshake, a close): nothing was sent, so retry-policy.ts may try
+ * another backend, as for a refused connection. Used by the HTTP/1 client and the upgrade tunnel.
+ */
+export function tlsHandshakeError(host: string, port: number, cause?: Error): UpstreamError {
+  const why = cause === undefined ? 'the upstream closed the connection' : cause.message.trim();
+  return new UpstreamError('UPSTREAM_TLS_HANDSHAKE', `TLS handshake with ${host}:${port} failed: ${why}`);
+}
+
 /** See UpstreamError.staleConnection. */
 export function isStaleConnection(err: unknown): boolean {
   return err instanceof UpstreamError && err.staleConnection;
