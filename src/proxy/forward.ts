@@ -133,6 +133,10 @@ class Exchange implements UpstreamHandler {
 
   onComplete(last?: Buffer): void {
     const res = this.#request.res;
+    // The response is complete: the client leaving from here on aborts nothing. Off before end(), so that the fast
+    // lane's response, which schedules its `close` only when someone listens, does not queue a tick per request for
+    // a listener that would return at once (measured ~1-2 us of CPU per request in bench/throughput's conditions).
+    res.off('close', this.onClientClose);
     // With the last body piece: head (if still held), body and end go out in one write.
     res.end(last);
     this.#finish(null);
