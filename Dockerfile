@@ -29,7 +29,7 @@ RUN (command -v nginx >/dev/null 2>&1 || { apt-get update \
       && apt-get install -y --no-install-recommends nginx-light \
       && rm -rf /var/lib/apt/lists/* /etc/nginx/sites-enabled/*; }) \
     && mkdir -p /var/lib/berth /etc/nginx/vhost.d /etc/nginx/conf.d \
-    && printf '#!/bin/sh\nexec node --single-threaded-gc /app/dist/src/cli.js "$@"\n' > /usr/local/bin/berth \
+    && printf '#!/bin/sh\nexec node --single-threaded-gc --min-semi-space-size=16 /app/dist/src/cli.js "$@"\n' > /usr/local/bin/berth \
     && chmod 755 /usr/local/bin/berth
 WORKDIR /app
 COPY --from=build /app/package.json ./
@@ -45,5 +45,5 @@ STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=8s --start-period=30s --retries=3 \
   CMD ["node", "/app/dist/src/cli.js", "healthcheck"]
 # Node flags: src/node-flags.ts says why (a unit test keeps this line, the wrapper above and `npm start` in step).
-ENTRYPOINT ["node", "--single-threaded-gc", "/app/dist/src/cli.js"]
+ENTRYPOINT ["node", "--single-threaded-gc", "--min-semi-space-size=16", "/app/dist/src/cli.js"]
 CMD ["run"]

@@ -27,4 +27,15 @@ describe('the Node flags berth runs with (node-flags.ts)', () => {
     assert.equal(run.status, 0, run.stderr);
     assert.notEqual(spawnSync(process.execPath, ['--no-such-flag-here', '-e', '0']).status, 0, 'the check itself can fail');
   });
+
+  it('keep the young generation at its full 16 MB from the start (V8 would start it at 1 MB)', () => {
+    const newSpace = (flags: readonly string[]): number => {
+      const script = "process.stdout.write(String(require('node:v8').getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size))";
+      const run = spawnSync(process.execPath, [...flags, '-e', script], { encoding: 'utf8' });
+      assert.equal(run.status, 0, run.stderr);
+      return Number(run.stdout);
+    };
+    assert.equal(newSpace(NODE_FLAGS), 16 * 1024 * 1024);
+    assert.ok(newSpace([]) < 16 * 1024 * 1024, 'without the flags it starts smaller');
+  });
 });
