@@ -11,15 +11,18 @@
  *   berth-node-http (on request) berth's Node data plane with BERTH_FAST_LANE=false: every request through
  *                   node:http's server (the measurement behind the fast lane, src/proxy/h1/fast-lane.ts)
  * with the same backend (a 1-worker nginx on 127.0.0.1 answering 100 bytes) and the same load (wrk -t1 -cN), in
- * interleaved rounds (the order rotates per round); medians are reported. berth-node and nginx-ka256 always run back
- * to back (nginx-ka256 first in even rounds, second in odd ones: roundOrder in bench/throughput-wrk.ts), so their
- * same-round ratios compare runs seconds apart (this VM has slow phases of several seconds that hit Node harder than
- * nginx); after the table, targetVerdict prints whether the issue-#7 targets (requests/s >= 50% of nginx-ka256's,
+ * interleaved rounds (the order rotates per round); medians are reported. Each measured run follows `--warmup` s
+ * (default 1) of unmeasured load on the same path: a path sits idle through the others' rounds, and the Node plane
+ * comes out of idleness with cold caches and a young generation V8 just uncommitted (its first scavenges take 5-15
+ * ms), so without it a path's figures would depend on how many other paths the run has. berth-node and nginx-ka256
+ * always run back to back (nginx-ka256 first in even rounds, second in odd ones: roundOrder in bench/throughput-wrk.ts),
+ * so their same-round ratios compare runs seconds apart (this VM has slow phases of several seconds that hit Node
+ * harder than nginx); after the table, targetVerdict prints whether the issue-#7 targets (requests/s >= 50% of nginx-ka256's,
  * p99 <= 2x) are met, from the medians of those same-round ratios. Pinning: every proxy on cpu0, wrk and the
  * backend on cpu1 (`taskset`; nginx workers inherit it). berth's planes are driven through their module API with a
  * hand-built routing table (bench/throughput-plane.ts): Docker discovery is not on the request path.
  *
- *   npm run bench:throughput [-- --rounds 9 --duration 4 --connections 50 --paths direct,berth-node,...
+ *   npm run bench:throughput [-- --rounds 9 --duration 4 --warmup 1 --connections 50 --paths direct,berth-node,...
  *                               --rss-seconds 60 --workers 2 --before /tmp/old-checkout]
  *
  * `--rss-seconds N` (default 60, 0 skips) then runs the Node plane N s under wrk load plus clients aborting requests
@@ -46,6 +49,7 @@ const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '9' },
     duration: { type: 'string', default: '4' },
+    warmup: { type: 'string', default: '1' },
     connections: { type: 'string', default: '50' },
     paths: { type: 'string', default: ALL_PATHS.join(',') },
     'rss-seconds': { type: 'string', default: '60' },
@@ -57,6 +61,8 @@ const { values } = parseArgs({
 });
 const rounds = Number(values.rounds);
 const durationS = Number(values.duration);
+const warmupS = Number(values.warmup);
+if (!Number.isInteger(warmupS) || warmupS < 0) throw new Error(`--warmup takes whole seconds (wrk's -d), 0 for none: got ${values.warmup}`);
 const connections = Number(values.connections);
 const rssSeconds = Number(values['rss-seconds']);
 const workers = Number(values.workers);
@@ -125,6 +131,11 @@ async function main(): Promise<void> {
   procs.push(backend);
   console.log(`pinning: proxies on cpu${PROXY_CPU} (taskset -c ${PROXY_CPU}; nginx workers inherit it), wrk and the backend on cpu${LOAD_CPU}`);
   console.log(`load: wrk -t1 -c${connections} -d${durationS}s, ${rounds} interleaved rounds (order rotates per round, ${PAIR_NODE} and ${PAIR_NGINX} back to back), medians`);
+  console.log(
+    warmupS > 0
+      ? `warm-up: each measured run follows ${warmupS} s of unmeasured load on the same path (steady state; --warmup 0 measures each path as it comes out of the others' rounds)`
+      : 'warm-up: none before each measured run (--warmup 0): a path idle during the other paths\' rounds is measured from its first request',
+  );
   console.log(`node ${process.version}; ${await describeMachine()}`);
   const servers = new Map<string, Proc | undefined>();
   for (const path of paths) servers.set(path, await startPath(path, path === 'direct' ? backendPort : backendPort));
@@ -136,6 +147,9 @@ async function main(): Promise<void> {
   for (let round = 0; round < rounds; round++) {
     for (const path of roundOrder(paths, round)) {
       const proc = servers.get(path);
+      // Each path sits idle through the other paths' rounds; the Node plane's young generation and caches then
+      // start cold (README, Performance). The warm-up makes a path's figures independent of how many others run.
+      if (warmupS > 0) await wrk(proc?.port ?? backendPort, { cpu: LOAD_CPU, connections, durationS: warmupS });
       const cpuPid = proc?.child.pid ?? backend.child.pid ?? 0;
       const cpuBefore = treeCpuSeconds(cpuPid);
       const load = wrk(proc?.port ?? backendPort, { cpu: LOAD_CPU, connections, durationS });
